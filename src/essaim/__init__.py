@@ -1,0 +1,1 @@
+"""Essaim: a free, self-hostable platform for French associations."""

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "essaim.people"
+    label = "people"
+    verbose_name = _("Contacts")
+
+    def ready(self) -> None:
+        from . import navigation, privacy_entries  # noqa: F401

@@ -1,0 +1,91 @@
+"""Personal data held by people: contact records, tags and consents."""
+
+from django.utils.translation import gettext_lazy as _
+
+from essaim.core.privacy import PrivacyEntry, registry
+
+from .models import Consent
+from .services import anonymise_person_row, person_erase, persons_due_for_retention
+
+
+def _contact_export(person) -> list[dict]:
+    return [
+        {
+            "first_name": person.first_name,
+            "last_name": person.last_name,
+            "email": person.email,
+            "phone": person.phone,
+            "address_line1": person.address_line1,
+            "address_line2": person.address_line2,
+            "postcode": person.postcode,
+            "city": person.city,
+            "country": person.country,
+            "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+            "notes": person.notes,
+            "tags": ", ".join(sorted(t.name for t in person.tags.all())),
+            "created_at": person.created_at.isoformat(),
+            "last_activity_at": person.last_activity_at.isoformat(),
+        }
+    ]
+
+
+def _contact_retention(now) -> int:
+    erased = 0
+    for association, due in persons_due_for_retention(now):
+        for person in due.iterator():
+            person_erase(
+                association=association,
+                acting_user=None,
+                person=person,
+                reason="retention",
+            )
+            erased += 1
+    return erased
+
+
+registry.register(
+    PrivacyEntry(
+        key="contacts",
+        label=_("Contact record"),
+        data=_("Name, e-mail, phone, postal address, date of birth, notes, tags."),
+        purpose=_("Keeping in touch with members, donors, volunteers and supporters."),
+        legal_basis=_("Legitimate interest of the association; membership contract."),
+        retention=_(
+            "While you are active in the association, then as long as the association has "
+            "set (three years by default), after which the record is anonymised."
+        ),
+        models=("people.Person", "people.Tag"),
+        export_person=_contact_export,
+        erase_person=anonymise_person_row,
+        apply_retention=_contact_retention,
+        order=1000,
+    )
+)
+
+
+def _consent_export(person) -> list[dict]:
+    return [
+        {
+            "subject": c.get_topic_display(),
+            "agreed": c.granted,
+            "date": c.recorded_at.isoformat(),
+            "how": c.get_source_display(),
+            "note": c.note,
+        }
+        for c in Consent.objects.filter(person=person)
+    ]
+
+
+registry.register(
+    PrivacyEntry(
+        key="consents",
+        label=_("Consents"),
+        data=_("Your answers to consent questions, with their date and how they were given."),
+        purpose=_("Proving consent (RGPD art. 7) and respecting your choices."),
+        legal_basis=_("Legal obligation to prove consent."),
+        retention=_("As long as the contact record."),
+        models=("people.Consent",),
+        export_person=_consent_export,
+        order=900,
+    )
+)

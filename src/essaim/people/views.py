@@ -1,0 +1,333 @@
+"""Views of people: list and search, detail, create, edit, consents, merge, erase, export."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from essaim.core.audit import audit_log
+from essaim.core.models import AuditLog
+from essaim.core.pagination import paginate, query_without_page
+from essaim.core.tenancy import require
+from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+
+from . import selectors, services
+from .exports import export_header, person_export_rows
+from .forms import BulkActionForm, ConsentForm, EraseForm, MergeForm, PersonForm
+from .models import Consent, Person
+
+
+def _person(request, person_uuid) -> Person:
+    return get_object_or_404(
+        Person.objects.prefetch_related("tags"),
+        association=request.seat.association,
+        uuid=person_uuid,
+    )
+
+
+def _filters(request) -> dict:
+    return {
+        "query": request.GET.get("q", "")[:200],
+        "tag": request.GET.get("tag", "")[:60],
+        "has_email": request.GET.get("email", ""),
+        "order": request.GET.get("order", "name"),
+    }
+
+
+@require("can_view_members")
+def person_list(request, association_slug: str):
+    association = request.seat.association
+    filters = _filters(request)
+    qs = selectors.person_search(association=association, **filters)
+    page = paginate(request, selectors.person_list_page(qs))
+    context = {
+        "association": association,
+        "page": page,
+        "filters": filters,
+        "query_string": query_without_page(request),
+        "tags": selectors.tags_with_counts(association),
+        "bulk_form": BulkActionForm(),
+        "orderings": [
+            ("name", _("Name (A → Z)")),
+            ("-name", _("Name (Z → A)")),
+            ("recent", _("Most recent first")),
+            ("city", _("Town")),
+        ],
+    }
+    # htmx live search swaps only the results, not the whole page.
+    template = "people/_results.html" if request.htmx else "people/list.html"
+    return render(request, template, context)
+
+
+def _export_response(association, persons, fmt: str, acting_user) -> HttpResponse:
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    rows = person_export_rows(persons.prefetch_related("tags"))
+    audit_log(
+        association=association,
+        actor=acting_user,
+        action="person.export",
+        object_type="person",
+        object_repr=_("Contact list"),
+        data={"format": fmt},
+    )
+    if fmt == "xlsx":
+        response = HttpResponse(
+            xlsx_bytes(export_header(), rows, title=_("Contacts")),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.xlsx"'
+        return response
+    response = HttpResponse(
+        csv_bytes(export_header(), rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+    return response
+
+
+@require("can_manage_members")
+def person_export(request, association_slug: str):
+    association = request.seat.association
+    qs = selectors.person_search(association=association, **_filters(request))
+    return _export_response(association, qs, request.GET.get("format", "csv"), request.user)
+
+
+@require("can_manage_members")
+@require_POST
+def person_bulk(request, association_slug: str):
+    association = request.seat.association
+    form = BulkActionForm(request.POST)
+    selected = request.POST.getlist("selected")[:5000]
+    persons = Person.objects.filter(
+        association=association, uuid__in=_valid_uuids(selected), erased_at__isnull=True
+    )
+    back = request.POST.get("next") or ""
+    if not back.startswith("/"):
+        back = ""
+    if not selected or not persons.exists():
+        messages.error(request, _("Select at least one contact first."))
+    elif not form.is_valid():
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    elif form.cleaned_data["action"] == "export":
+        return _export_response(association, persons, "xlsx", request.user)
+    else:
+        try:
+            count = services.persons_tag(
+                association=association,
+                acting_user=request.user,
+                persons=persons,
+                tag_name=form.cleaned_data["tag"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(
+                request,
+                _("Tag “%(tag)s” added to %(count)d contacts.")
+                % {"tag": form.cleaned_data["tag"], "count": count},
+            )
+    return redirect(back or f"/a/{association.slug}/people/")
+
+
+def _valid_uuids(values) -> list[str]:
+    import uuid
+
+    result = []
+    for value in values:
+        try:
+            result.append(str(uuid.UUID(str(value))))
+        except ValueError:
+            continue
+    return result
+
+
+@require("can_manage_members")
+def person_create(request, association_slug: str):
+    association = request.seat.association
+    form = PersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_create(
+                association=association, acting_user=request.user, **form.service_fields()
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("%(name)s is added.") % {"name": person})
+            if "add_another" in request.POST:
+                return redirect("people:create", association_slug=association.slug)
+            return redirect(
+                "people:detail", association_slug=association.slug, person_uuid=person.uuid
+            )
+    return render(
+        request, "people/form.html", {"association": association, "form": form, "person": None}
+    )
+
+
+@require("can_view_members")
+def person_detail(request, association_slug: str, person_uuid):
+    association = request.seat.association
+    person = _person(request, person_uuid)
+    consents = list(person.consents.select_related("recorded_by"))
+    latest = {}
+    for consent in consents:
+        latest.setdefault(consent.topic, consent)
+    history = []
+    if request.seat.can("can_change_settings"):
+        history = list(
+            AuditLog.objects.filter(
+                association=association, object_type="person", object_id=str(person.uuid)
+            )[:20]
+        )
+    return render(
+        request,
+        "people/detail.html",
+        {
+            "association": association,
+            "person": person,
+            "consents": consents,
+            "current_consents": [
+                {"topic": label, "consent": latest.get(value)}
+                for value, label in Consent.Topic.choices
+            ],
+            "history": history,
+        },
+    )
+
+
+@require("can_manage_members")
+def person_edit(request, association_slug: str, person_uuid):
+    association = request.seat.association
+    person = _person(request, person_uuid)
+    if person.is_erased:
+        messages.error(request, _("This contact was anonymised and can no longer be edited."))
+        return redirect("people:detail", association_slug=association.slug, person_uuid=person.uuid)
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_update(
+                association=association,
+                acting_user=request.user,
+                person=person,
+                **form.service_fields(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The changes are saved."))
+            return redirect(
+                "people:detail", association_slug=association.slug, person_uuid=person.uuid
+            )
+    return render(
+        request, "people/form.html", {"association": association, "form": form, "person": person}
+    )
+
+
+@require("can_manage_members")
+def consent_add(request, association_slug: str, person_uuid):
+    association = request.seat.association
+    person = _person(request, person_uuid)
+    form = ConsentForm(request.POST or None, initial={"topic": request.GET.get("topic")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(
+                association=association,
+                acting_user=request.user,
+                person=person,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The answer is recorded."))
+            return redirect(
+                "people:detail", association_slug=association.slug, person_uuid=person.uuid
+            )
+    return render(
+        request,
+        "people/consent_form.html",
+        {"association": association, "person": person, "form": form},
+    )
+
+
+@require("can_manage_members")
+def person_erase(request, association_slug: str, person_uuid):
+    association = request.seat.association
+    person = _person(request, person_uuid)
+    form = EraseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.person_erase(
+            association=association,
+            acting_user=request.user,
+            person=person,
+            reason=form.cleaned_data["reason"],
+        )
+        messages.success(request, _("The contact's personal data are erased."))
+        return redirect("people:list", association_slug=association.slug)
+    return render(
+        request,
+        "people/erase.html",
+        {"association": association, "person": person, "form": form},
+    )
+
+
+@require("can_manage_members")
+def duplicates(request, association_slug: str):
+    association = request.seat.association
+    groups = selectors.duplicate_groups(association)
+    reasons = {
+        "email": _("Same e-mail address"),
+        "name_birth": _("Same name and date of birth"),
+        "name": _("Same name"),
+    }
+    for group in groups:
+        group["label"] = reasons[group["reason"]]
+    return render(request, "people/duplicates.html", {"association": association, "groups": groups})
+
+
+MERGE_FIELDS = (
+    ("first_name", _("First name")),
+    ("last_name", _("Last name")),
+    ("email", _("E-mail")),
+    ("phone", _("Phone")),
+    ("address_line1", _("Address")),
+    ("address_line2", _("Address (continued)")),
+    ("postcode", _("Postcode")),
+    ("city", _("Town")),
+    ("country", _("Country")),
+    ("birth_date", _("Date of birth")),
+)
+
+
+@require("can_manage_members")
+def person_merge(request, association_slug: str, person_uuid, other_uuid):
+    association = request.seat.association
+    keep = _person(request, person_uuid)
+    other = _person(request, other_uuid)
+    if keep.pk == other.pk:
+        messages.error(request, _("Choose two different contacts."))
+        return redirect("people:duplicates", association_slug=association.slug)
+    form = MergeForm(request.POST or None, keep=keep, other=other, fields=MERGE_FIELDS)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kept = services.person_merge(
+                association=association,
+                acting_user=request.user,
+                keep=keep,
+                remove=other,
+                take_from_removed=form.taken_fields(),
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("The two records are merged into one."))
+            return redirect(
+                "people:detail", association_slug=association.slug, person_uuid=kept.uuid
+            )
+    return render(
+        request,
+        "people/merge.html",
+        {"association": association, "keep": keep, "other": other, "form": form},
+    )

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from essaim.accounts import views as account_views
+from essaim.api.api import api
+from essaim.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("accounts/", include("allauth.urls")),
+    path("account/", include("essaim.accounts.urls")),
+    path("api/v1/", api.urls),
+    path("", include("essaim.core.urls")),
+    path("", include("essaim.people.urls")),
+    path("", include("essaim.api.urls")),
+]
+
+if settings.ESSAIM_SERVE_MEDIA:
+    # A single box without a front proxy serves uploaded logos itself; in production the
+    # proxy serves MEDIA_ROOT (docs/deployment.md).
+    urlpatterns += [
+        re_path(
+            r"^media/(?P<path>associations/.*)$",
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+            name="media",
+        )
+    ]
+
+handler400 = "essaim.core.views.error_400"
+handler403 = "essaim.core.views.error_403"
+handler404 = "essaim.core.views.error_404"
+handler500 = "essaim.core.views.error_500"
