@@ -28,14 +28,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-var/.demo-loaded: $(STAMP)
+demo: $(STAMP)
 	mkdir -p var
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py load_demo
-	touch var/.demo-loaded
-
-demo: $(STAMP) var/.demo-loaded
-	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

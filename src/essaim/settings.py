@@ -263,7 +263,8 @@ MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = "Essaim"
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 in the demo
-USERSESSIONS_TRACK_ACTIVITY = True
+# Off: tracking writes the session row on every request (a write per page view).
+USERSESSIONS_TRACK_ACTIVITY = False
 ESSAIM_MFA_GRACE_DAYS = int(os.environ.get("ESSAIM_MFA_GRACE_DAYS", "7"))
 
 # --- E-mail -------------------------------------------------------------------------------

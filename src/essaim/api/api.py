@@ -4,18 +4,56 @@ Every error has one shape, `{"detail": str, "errors": [{"loc", "msg", "type"}]}`
 is a 422 with one item per faulty field.
 """
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponseNotAllowed
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AuthRateThrottle
 
 from .auth import TokenAuth
 from .routers import association_router, person_router
 
-api = NinjaAPI(
+
+class TokenRateThrottle(AuthRateThrottle):
+    """One budget per token. Ninja's AuthRateThrottle keys on `str(request.auth)`, which for
+    an ApiToken is its *name*: two associations' tokens both called "site web" would share,
+    and exhaust, one budget."""
+
+    def get_cache_key(self, request) -> str:
+        api_token = getattr(request, "auth", None)
+        if api_token is None:
+            return super().get_cache_key(request)
+        return self.cache_format % {"scope": self.scope, "ident": f"token-{api_token.uuid}"}
+
+
+class EssaimAPI(NinjaAPI):
+    """NinjaAPI whose 405 (a known address, another method) has the API's error shape: ninja
+    answers it with a bare text/plain "Method not allowed" outside its exception handlers."""
+
+    def _get_urls(self):
+        urls = super()._get_urls()
+        for pattern in urls:
+            pattern.callback = self._json_not_allowed(pattern.callback)
+        return urls
+
+    def _json_not_allowed(self, view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            if isinstance(response, HttpResponseNotAllowed):
+                allow = response["Allow"]
+                response = _error(request, 405, _("This method is not allowed here."))
+                response["Allow"] = allow
+            return response
+
+        return wrapper
+
+
+api = EssaimAPI(
     title="Essaim API",
     version="1",
     description=(
@@ -25,7 +63,7 @@ api = NinjaAPI(
     ),
     auth=TokenAuth(),
     urls_namespace="api",
-    throttle=[AuthRateThrottle("600/m")],
+    throttle=[TokenRateThrottle("600/m")],
 )
 
 
@@ -33,11 +71,23 @@ def _error(request, status: int, detail: str, errors=None):
     return api.create_response(request, {"detail": detail, "errors": errors or []}, status=status)
 
 
+# Names of the endpoints' body parameters: ninja puts them in `loc` ("body", "payload",
+# "email"), the services do not ("body", "email"). One shape for clients: the field only.
+_BODY_PARAMS = {"payload"}
+
+
+def _loc(loc) -> list[str]:
+    parts = [str(part) for part in loc]
+    if len(parts) > 1 and parts[0] == "body" and parts[1] in _BODY_PARAMS:
+        del parts[1]
+    return parts
+
+
 @api.exception_handler(ValidationError)
 def _validation_error(request, exc: ValidationError):
     errors = [
         {
-            "loc": [str(part) for part in error.get("loc", [])],
+            "loc": _loc(error.get("loc", [])),
             "msg": str(error.get("msg", "")),
             "type": str(error.get("type", "invalid")),
         }
@@ -81,3 +131,17 @@ def _http_error(request, exc: HttpError):
 
 api.add_router("/association", association_router)
 api.add_router("/persons", person_router)
+
+# Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
+# answers in the API's error shape, not with the HTML page of the site.
+fallback_router = Router()
+
+
+@fallback_router.api_operation(
+    ["GET", "POST", "PUT", "PATCH", "DELETE"], "/{path:rest}", auth=None, include_in_schema=False
+)
+def _unknown(request, rest: str):
+    raise Http404
+
+
+api.add_router("", fallback_router)

@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from essaim.people import selectors as people_selectors
@@ -48,13 +48,20 @@ def association_detail(request):
 person_router = Router(tags=["persons"])
 
 
+# PostgreSQL refuses NUL in a query parameter ("A string literal cannot contain NUL"): a 422
+# here, not a 500 from the database driver.
+NO_NUL = r"^[^\x00]*$"
+
+
 class PersonFilters(Schema):
-    q: str = Field("", max_length=200, description="Words to find (accents ignored)")
-    tag: str = Field("", max_length=60)
+    q: str = Field(
+        "", max_length=200, pattern=NO_NUL, description="Words to find (accents ignored)"
+    )
+    tag: str = Field("", max_length=60, pattern=NO_NUL)
     order: str = Field("name", pattern="^(name|-name|recent|city)$")
 
 
-@person_router.get("", response=list[PersonOut])
+@person_router.get("", response={200: list[PersonOut], **ERRORS})
 @tenant("can_view_members")
 @paginate(Pagination)
 def person_list(request, filters: Query[PersonFilters]):
@@ -77,7 +84,9 @@ def person_create(request, payload: PersonIn):
         source=Person.Source.API,
         **data,
     )
-    return 201, person
+    # Reloaded with its tags prefetched: the response is serialised after this function
+    # returns, outside the tenant scope, where `person.tags.all()` would raise ScopeError.
+    return Status(201, _get_person(request, person.uuid))
 
 
 def _get_person(request, person_uuid: UUID) -> Person:
@@ -88,13 +97,13 @@ def _get_person(request, person_uuid: UUID) -> Person:
     )
 
 
-@person_router.get("/{uuid:person_uuid}", response={200: PersonOut, **ERRORS})
+@person_router.get("/{person_uuid}", response={200: PersonOut, **ERRORS})
 @tenant("can_view_members")
 def person_detail(request, person_uuid: UUID):
     return _get_person(request, person_uuid)
 
 
-@person_router.patch("/{uuid:person_uuid}", response={200: PersonOut, **ERRORS})
+@person_router.patch("/{person_uuid}", response={200: PersonOut, **ERRORS})
 @tenant("can_manage_members")
 def person_update(request, person_uuid: UUID, payload: PersonPatch):
     person = _get_person(request, person_uuid)
@@ -110,7 +119,7 @@ def person_update(request, person_uuid: UUID, payload: PersonPatch):
     return _get_person(request, person.uuid)
 
 
-@person_router.delete("/{uuid:person_uuid}", response={204: None, **ERRORS})
+@person_router.delete("/{person_uuid}", response={204: None, **ERRORS})
 @tenant("can_manage_members")
 def person_erase(request, person_uuid: UUID):
     """Erase the contact: personal data anonymised, legally required records kept."""
@@ -121,17 +130,17 @@ def person_erase(request, person_uuid: UUID):
         person=person,
         reason="api",
     )
-    return 204, None
+    return Status(204, None)
 
 
-@person_router.get("/{uuid:person_uuid}/consents", response={200: list[ConsentOut], **ERRORS})
+@person_router.get("/{person_uuid}/consents", response={200: list[ConsentOut], **ERRORS})
 @tenant("can_view_members")
 def consent_list(request, person_uuid: UUID):
     person = _get_person(request, person_uuid)
     return list(Consent.objects.filter(person=person)[:500])
 
 
-@person_router.post("/{uuid:person_uuid}/consents", response={201: ConsentOut, **ERRORS})
+@person_router.post("/{person_uuid}/consents", response={201: ConsentOut, **ERRORS})
 @tenant("can_manage_members")
 def consent_create(request, person_uuid: UUID, payload: ConsentIn):
     person = _get_person(request, person_uuid)
@@ -139,6 +148,9 @@ def consent_create(request, person_uuid: UUID, payload: ConsentIn):
         association=request.association,
         acting_user=request.auth.created_by,
         person=person,
-        **payload.dict(),
+        topic=payload.topic.value,
+        granted=payload.granted,
+        source=payload.source.value,
+        note=payload.note,
     )
-    return 201, consent
+    return Status(201, consent)

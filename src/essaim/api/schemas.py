@@ -5,6 +5,8 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from essaim.people.models import Consent
+
 
 class ErrorItem(Schema):
     loc: list[str | int] = Field(description="Where: ['body', 'email'], ['query', 'page']…")
@@ -92,16 +94,17 @@ class PersonOut(Schema):
         return obj.erased_at is not None
 
 
+# The choices are enums in the document, so that a client (and the fuzzer) knows them.
 class ConsentIn(Schema):
-    topic: str = Field(description="newsletter, association_news, photos, sms, network_sharing")
+    topic: Consent.Topic = Field(description="What the person agreed or refused to.")
     granted: bool
-    source: str = Field(description="online, paper, phone, in_person, import, email")
+    source: Consent.Source = Field(description="How the answer was given.")
     note: str = Field("", max_length=255)
 
 
 class ConsentOut(Schema):
-    topic: str
+    topic: Consent.Topic
     granted: bool
-    source: str
+    source: Consent.Source
     note: str
     recorded_at: dt.datetime

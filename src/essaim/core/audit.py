@@ -35,8 +35,8 @@ def diff(
     """
     sensitive = set(sensitive)
     changes: dict[str, Any] = {}
-    for name, old in before.items():
-        new = after.get(name)
+    for name in [*before, *(k for k in after if k not in before)]:
+        old, new = before.get(name), after.get(name)
         if old != new:
             changes[name] = [old, new] if name in sensitive else True
     return changes

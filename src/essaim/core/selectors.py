@@ -29,6 +29,34 @@ ACTION_LABELS = {
     "apitoken.revoke": _("API token revoked"),
 }
 
+# Field names as shown in the activity log.
+FIELD_LABELS = {
+    "name": _("name"),
+    "rna": _("RNA number"),
+    "siren": _("SIREN number"),
+    "siret": _("SIRET number"),
+    "alsace_moselle": _("Alsace-Moselle"),
+    "objet": _("purpose"),
+    "address_line1": _("address"),
+    "address_line2": _("address (continued)"),
+    "postcode": _("postcode"),
+    "city": _("town"),
+    "country": _("country"),
+    "email": _("e-mail"),
+    "phone": _("phone"),
+    "website": _("website"),
+    "logo": _("logo"),
+    "person_retention_months": _("retention of contacts"),
+    "role": _("role"),
+    "capabilities": _("rights"),
+    "first_name": _("first name"),
+    "last_name": _("last name"),
+    "birth_date": _("date of birth"),
+    "notes": _("notes"),
+    "tags": _("tags"),
+    "user": _("account"),
+}
+
 
 def dashboard_stats(association: Association, capabilities=None) -> list[dict]:
     return dashboard.figures_for(association, capabilities or frozenset())

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from essaim.lib import identifiers
+from essaim.lib.text import fold
 
 from .audit import audit_log, diff, snapshot
 from .capabilities import CAPABILITY_NAMES, PRESET_ORDER, PRESETS, SENSITIVE_CAPABILITIES
@@ -223,10 +224,11 @@ def _check_role_name(association: Association, name: str, exclude_pk=None) -> st
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Give the role a name.")})
-    qs = Role.objects.filter(association=association, name__iexact=name)
-    if exclude_pk:
-        qs = qs.exclude(pk=exclude_pk)
-    if qs.exists():
+    if len(name) > 80:
+        raise ValidationError({"name": _("At most %(limit)d characters.") % {"limit": 80}})
+    # Compared folded in Python: SQLite's iexact ignores case only for ASCII ("É" ≠ "é").
+    others = Role.objects.filter(association=association).exclude(pk=exclude_pk)
+    if any(fold(other) == fold(name) for other in others.values_list("name", flat=True)):
         raise ValidationError({"name": _("A role with this name already exists.")})
     return name
 

@@ -26,9 +26,22 @@ def fold(value: str | None) -> str:
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 
+_PHONE_LIKE = re.compile(r"^[+(]?[\d().\-/]+$")
+
+
 def search_terms(query: str | None, limit: int = 8) -> list[str]:
-    """Split a user query into folded terms (at most `limit`, so a pasted essay stays cheap)."""
-    return [term for term in fold(query).split(" ") if term][:limit]
+    """Split a user query into folded terms (at most `limit`, so a pasted essay stays cheap).
+
+    A phone-like term loses its punctuation: "06.12.34.56.78" and "+33612345678" are searched
+    as the digits stored in the search text.
+    """
+    terms = []
+    for term in fold(query).split(" "):
+        if _PHONE_LIKE.match(term) and any(ch.isdigit() for ch in term):
+            term = "".join(ch for ch in term if ch.isdigit())
+        if term:
+            terms.append(term)
+    return terms[:limit]
 
 
 def has_forbidden_characters(value: str) -> bool:

@@ -14,7 +14,7 @@ from essaim.core.audit import audit_log, diff, snapshot
 from essaim.core.models import Association
 from essaim.core.privacy import registry
 from essaim.lib import identifiers
-from essaim.lib.text import has_forbidden_characters
+from essaim.lib.text import fold, has_forbidden_characters
 
 from .models import Consent, Person, Tag
 
@@ -98,6 +98,11 @@ def person_clean(data: dict, *, partial: bool = False) -> dict:
 
 
 def _tags_for(association: Association, names: Iterable[str]) -> list[Tag]:
+    """Tags by name, created when new; "Bénévole" and "bénévole" are the same tag.
+
+    Matching is done on folded names in Python: SQLite's iexact ignores case for ASCII only.
+    """
+    existing = {fold(t.name): t for t in Tag.objects.filter(association=association)}
     tags = []
     for raw in names:
         name = " ".join(str(raw).split())[:60]
@@ -107,10 +112,11 @@ def _tags_for(association: Association, names: Iterable[str]) -> list[Tag]:
             raise ValidationError(
                 {"tags": _("This text contains characters that are not allowed.")}
             )
-        tag = Tag.objects.filter(association=association, name__iexact=name).first()
+        tag = existing.get(fold(name))
         if tag is None:
-            tag = Tag.objects.create(association=association, name=name)
-        tags.append(tag)
+            tag = existing[fold(name)] = Tag.objects.create(association=association, name=name)
+        if tag not in tags:
+            tags.append(tag)
     return tags
 
 
@@ -228,6 +234,9 @@ def consent_record(
         raise ValidationError({"note": _("This text contains characters that are not allowed.")})
     if person.association_id != association.pk:
         raise ValidationError(_("Unknown contact."))
+    if person.is_erased:
+        # An answer (and its note) on an anonymised shell would bring personal data back.
+        raise ValidationError(_("This contact was anonymised and can no longer be edited."))
     recorded_at = recorded_at or timezone.now()
     if recorded_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"recorded_at": _("The date cannot be in the future.")})

@@ -2,9 +2,22 @@ from django import template
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
-from essaim.core.selectors import ACTION_LABELS
+from essaim.core.capabilities import BY_NAME
+from essaim.core.selectors import ACTION_LABELS, FIELD_LABELS
 
 register = template.Library()
+
+
+def _display(value) -> str:
+    if value in (None, "", []):
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(BY_NAME[v].label) if v in BY_NAME else str(v) for v in value)
+    if value is True:
+        return _("yes")
+    if value is False:
+        return _("no")
+    return str(value)
 
 
 @register.simple_tag
@@ -18,16 +31,11 @@ def changes_summary(changes: dict) -> str:
     if not changes:
         return ""
     parts = []
-    for field, value in changes.items():
+    for name, value in changes.items():
+        field = str(FIELD_LABELS.get(name, name))
         if isinstance(value, list) and len(value) == 2:
             before, after = value
-            parts.append(
-                (
-                    field,
-                    f": {before if before not in (None, '') else '—'} → "
-                    f"{after if after not in (None, '') else '—'}",
-                )
-            )
+            parts.append((field, f" : {_display(before)} → {_display(after)}"))
         else:
             parts.append((field, ""))
     return format_html_join("; ", "{}{}", parts) or _("(none)")
