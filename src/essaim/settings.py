@@ -72,6 +72,15 @@ ALLOWED_HOSTS = env_list(
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 ESSAIM_BASE_URL = os.environ.get("ESSAIM_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# AGPL §13: users of a modified instance must be offered its source. Operators set the
+# address of the code they run; the footer links to it.
+ESSAIM_SOURCE_URL = os.environ.get("ESSAIM_SOURCE_URL", "")
+if PRODUCTION:
+    # A production instance without these would answer every request with a 400 or send
+    # e-mails with links to 127.0.0.1: refuse to start instead.
+    for _name in ("ALLOWED_HOSTS", "ESSAIM_BASE_URL", "EMAIL_URL"):
+        if not os.environ.get(_name):
+            raise ImproperlyConfigured(f"{_name} must be set in the environment in production")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -338,6 +347,9 @@ if PRODUCTION:
 if env_bool("ESSAIM_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
+    # Rate limits count per client address: behind N proxies, take the address the last
+    # trusted one saw, or every visitor would share the proxy's.
+    ALLAUTH_TRUSTED_PROXY_COUNT = int(os.environ.get("ESSAIM_TRUSTED_PROXY_COUNT", "1"))
 
 # Content-Security-Policy (Django 5.2 has none built in): no inline script or style anywhere,
 # nothing from another origin. data: images are the TOTP QR codes drawn by allauth.

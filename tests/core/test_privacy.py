@@ -223,3 +223,17 @@ def test_last_administrator_cannot_delete_account(client_for, presidente, associ
     assert response.status_code == 200
     assert User.objects.filter(pk=presidente.pk).exists()
     assert "Les Amis du Quartier" in response.content.decode()
+
+
+def test_run_periodic_command_runs_due_jobs_in_process(db):
+    from django.core.management import call_command
+
+    from essaim.core.models import ScheduledJob
+
+    out = io.StringIO()
+    call_command("run_periodic", stdout=out)
+    assert "privacy_retention" in out.getvalue()
+    assert ScheduledJob.objects.get(name="privacy_retention").last_result.startswith("{")
+    out = io.StringIO()
+    call_command("run_periodic", stdout=out)
+    assert "privacy_retention" not in out.getvalue()  # not due again within the day

@@ -118,14 +118,14 @@ def test_scoped_query_without_scope_raises(association):
     with pytest.raises(ScopeError):
         list(Person.objects.all())
     with scopes_disabled():
-        assert Person.objects.count() == 0
+        assert Person.objects.count() == 1  # the présidente's own contact record
 
 
 def test_scope_filters_other_association_rows(association, other_association, person, other_person):
     with scope(association=association):
-        assert list(Person.objects.all()) == [person]
+        assert person in Person.objects.all() and other_person not in Person.objects.all()
     with scope(association=other_association):
-        assert list(Person.objects.all()) == [other_person]
+        assert other_person in Person.objects.all() and person not in Person.objects.all()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from essaim.people.exports import user_data_export
+from essaim.core.privacy_export import user_data_export
 
 from . import services
 from .forms import DeleteAccountForm, ProfileForm

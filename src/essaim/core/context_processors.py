@@ -40,6 +40,7 @@ def essaim(request):
         "current_association": seat.association if seat else None,
         "capabilities": seat.capabilities if seat else frozenset(),
         "demo_mailbox": settings.ESSAIM_DEMO_MAILBOX,
+        "source_url": settings.ESSAIM_SOURCE_URL,
         "my_associations": SimpleLazyObject(lambda: _my_associations(user)) if user else [],
         "nav_items": [],
         "mfa_notice": None,

@@ -65,7 +65,7 @@ class ContentSecurityPolicyMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        # The API documentation page (Swagger UI) needs an inline bootstrap script.
+        # A view may set a stricter or looser policy of its own (an embeddable widget).
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = settings.ESSAIM_CSP
         response.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=()")

@@ -34,9 +34,27 @@ class PrivacyEntry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Subject:
+    """Somewhere an account's owner is known as a data subject: a contact record in one
+    association. `folder` names the part of the export archive (the association's slug)."""
+
+    folder: str
+    label: str
+    record: Any
+
+
 class PrivacyRegistry:
     def __init__(self) -> None:
         self._entries: dict[str, PrivacyEntry] = {}
+        self._subject_finders: list[Callable[[Any], list[Subject]]] = []
+
+    def register_subject_finder(self, finder: Callable[[Any], list[Subject]]) -> None:
+        """`finder(user)` lists the records (e.g. contacts) that belong to that user."""
+        self._subject_finders.append(finder)
+
+    def subjects_of(self, user) -> list[Subject]:
+        return [subject for finder in self._subject_finders for subject in finder(user)]
 
     def register(self, entry: PrivacyEntry) -> PrivacyEntry:
         if entry.key in self._entries:

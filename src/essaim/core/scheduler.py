@@ -29,20 +29,38 @@ def jobs() -> list[Periodic]:
     return list(_jobs.values())
 
 
-def enqueue_due(now=None) -> list[str]:
-    """Enqueue every job whose interval has elapsed; returns the names enqueued."""
+def _claim(job: Periodic, now) -> bool:
+    """One conditional UPDATE: true for exactly one caller per interval."""
     from .models import ScheduledJob
 
+    ScheduledJob.objects.get_or_create(name=job.name)
+    return bool(
+        ScheduledJob.objects.filter(name=job.name)
+        .filter(Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - job.interval))
+        .update(last_run_at=now)
+    )
+
+
+def enqueue_due(now=None) -> list[str]:
+    """Enqueue every job whose interval has elapsed; returns the names enqueued."""
     now = now or timezone.now()
     enqueued = []
     for job in _jobs.values():
-        ScheduledJob.objects.get_or_create(name=job.name)
-        claimed = (
-            ScheduledJob.objects.filter(name=job.name)
-            .filter(Q(last_run_at__isnull=True) | Q(last_run_at__lte=now - job.interval))
-            .update(last_run_at=now)
-        )
-        if claimed:
+        if _claim(job, now):
             job.task.enqueue()
             enqueued.append(job.name)
     return enqueued
+
+
+def run_due(now=None) -> list[tuple[str, object]]:
+    """Run every due job in this process (cron); returns (name, result) pairs."""
+    from .models import ScheduledJob
+
+    now = now or timezone.now()
+    results = []
+    for job in _jobs.values():
+        if _claim(job, now):
+            result = job.task.call()
+            ScheduledJob.objects.filter(name=job.name).update(last_result=str(result)[:1000])
+            results.append((job.name, result))
+    return results

@@ -24,6 +24,7 @@ from .audit import audit_log, diff, snapshot
 from .capabilities import CAPABILITY_NAMES, PRESET_ORDER, PRESETS, SENSITIVE_CAPABILITIES
 from .emails import email_enqueue
 from .models import Association, Invitation, Role, RoleAssignment
+from .signals import seat_created
 
 ASSOCIATION_FIELDS = (
     "name",
@@ -119,11 +120,17 @@ def association_create(*, acting_user, name: str, slug: str = "", **fields) -> A
         association_set_logo(association=association, acting_user=acting_user, logo=logo)
     with scope(association=association):
         roles = _create_preset_roles(association)
-        RoleAssignment.objects.create(
+        assignment = RoleAssignment.objects.create(
             association=association,
             user=acting_user,
             role=roles["presidence"],
             sensitive_since=timezone.now(),
+        )
+        seat_created.send(
+            sender=RoleAssignment,
+            association=association,
+            assignment=assignment,
+            acting_user=acting_user,
         )
         audit_log(
             association=association,
@@ -468,6 +475,12 @@ def invitation_accept(*, token: str, acting_user) -> RoleAssignment:
             user=acting_user,
             role=invitation.role,
             sensitive_since=timezone.now() if invitation.role.is_sensitive else None,
+        )
+        seat_created.send(
+            sender=RoleAssignment,
+            association=association,
+            assignment=assignment,
+            acting_user=acting_user,
         )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = acting_user

@@ -1,10 +1,11 @@
 """Personal data held by people: contact records, tags and consents."""
 
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
-from essaim.core.privacy import PrivacyEntry, registry
+from essaim.core.privacy import PrivacyEntry, Subject, registry
 
-from .models import Consent
+from .models import Consent, Person
 from .services import anonymise_person_row, person_erase, persons_due_for_retention
 
 
@@ -89,3 +90,18 @@ registry.register(
         order=900,
     )
 )
+
+
+def _contacts_of(user) -> list[Subject]:
+    with scopes_disabled():
+        persons = (
+            Person.objects.filter(user=user, erased_at__isnull=True)
+            .select_related("association")
+            .prefetch_related("tags")
+        )
+        return [
+            Subject(folder=p.association.slug, label=p.association.name, record=p) for p in persons
+        ]
+
+
+registry.register_subject_finder(_contacts_of)

@@ -15,7 +15,7 @@ from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
 
 from . import selectors, services
-from .exports import export_header, person_export_rows
+from .exports import EXPORT_COLUMNS, export_header, person_export_rows
 from .forms import BulkActionForm, ConsentForm, EraseForm, MergeForm, PersonForm
 from .models import Consent, Person
 
@@ -287,17 +287,9 @@ def duplicates(request, association_slug: str):
     return render(request, "people/duplicates.html", {"association": association, "groups": groups})
 
 
-MERGE_FIELDS = (
-    ("first_name", _("First name")),
-    ("last_name", _("Last name")),
-    ("email", _("E-mail")),
-    ("phone", _("Phone")),
-    ("address_line1", _("Address")),
-    ("address_line2", _("Address (continued)")),
-    ("postcode", _("Postcode")),
-    ("city", _("Town")),
-    ("country", _("Country")),
-    ("birth_date", _("Date of birth")),
+# The fields a merge compares: the export's columns, minus tags and dates kept automatically.
+MERGE_FIELDS = tuple(
+    (key, label) for key, label in EXPORT_COLUMNS if key not in {"tags", "created_at"}
 )
 
 

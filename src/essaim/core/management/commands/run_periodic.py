@@ -1,6 +1,7 @@
-"""`manage.py run_periodic`: run the periodic jobs now, in this process (for cron).
+"""`manage.py run_periodic`: run the periodic jobs that are due, in this process (for cron).
 
-Without --force, only the jobs that are due run; with it, all of them.
+Without --force, only the jobs whose interval has elapsed run; with it, all of them. Each job
+is claimed first (core.scheduler), so cron and a worker never run the same job twice.
 """
 
 from django.core.management.base import BaseCommand
@@ -18,7 +19,5 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool = False, **options):
         if force:
             ScheduledJob.objects.update(last_run_at=None)
-        for job in scheduler.jobs():
-            ScheduledJob.objects.get_or_create(name=job.name)
-        names = scheduler.enqueue_due()
-        self.stdout.write("enqueued: " + (", ".join(names) or "nothing due"))
+        for name, result in scheduler.run_due():
+            self.stdout.write(f"{name}: {result}")

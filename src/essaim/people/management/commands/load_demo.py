@@ -15,6 +15,7 @@ from essaim.accounts.models import User
 from essaim.core import services as core_services
 from essaim.core.audit import audit_log
 from essaim.core.models import Association, Role, RoleAssignment
+from essaim.core.signals import seat_created
 from essaim.lib.frenchdata import FrenchPeople
 from essaim.people import services as people_services
 from essaim.people.models import Consent, Person, Tag
@@ -44,10 +45,22 @@ def _user(key: str) -> User:
 
 def _seat(association: Association, user: User, preset: str) -> None:
     role = Role.objects.get(association=association, preset=preset)
-    RoleAssignment.objects.get_or_create(
+    assignment, created = RoleAssignment.objects.get_or_create(
         association=association,
         user=user,
         defaults={"role": role, "sensitive_since": timezone.now() if role.is_sensitive else None},
+    )
+    if created:
+        seat_created.send(
+            sender=RoleAssignment, association=association, assignment=assignment, acting_user=user
+        )
+
+
+def _complete(association: Association, user: User, acting: User, **fields) -> None:
+    """Fill in the contact record the team member got with their seat."""
+    person = Person.objects.get(association=association, user=user)
+    people_services.person_update(
+        association=association, acting_user=acting, person=person, **fields
     )
 
 
@@ -154,17 +167,13 @@ class Command(BaseCommand):
                 ("secretaire", ["bureau"]),
                 ("deux_assos", ["conseil d'administration"]),
             ):
-                email, first, last = PERSONAS[key]
-                people_services.person_create(
-                    association=quartier,
-                    acting_user=users["presidente"],
-                    first_name=first,
-                    last_name=last,
-                    email=email,
+                _complete(
+                    quartier,
+                    users[key],
+                    users["presidente"],
                     city="Paris",
                     postcode="75011",
                     tags=tags,
-                    user=users[key],
                 )
             # Three members without e-mail: they get letters (MISSION.md, "the first hour").
             for first, last, street in (
@@ -189,29 +198,16 @@ class Command(BaseCommand):
             )
         with scope(association=velo):
             _seat(velo, users["deux_assos"], "tresorerie")
-            email, first, last = PERSONAS["velo"]
-            people_services.person_create(
-                association=velo,
-                acting_user=users["velo"],
-                first_name=first,
-                last_name=last,
-                email=email,
-                city="Lyon",
-                postcode="69002",
-                tags=["bureau"],
-                user=users["velo"],
+            _complete(
+                velo, users["velo"], users["velo"], city="Lyon", postcode="69002", tags=["bureau"]
             )
-            email, first, last = PERSONAS["deux_assos"]
-            people_services.person_create(
-                association=velo,
-                acting_user=users["velo"],
-                first_name=first,
-                last_name=last,
-                email=email,
+            _complete(
+                velo,
+                users["deux_assos"],
+                users["velo"],
                 city="Lyon",
                 postcode="69007",
                 tags=["bureau"],
-                user=users["deux_assos"],
             )
             _bulk_persons(
                 velo,
