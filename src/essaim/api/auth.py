@@ -9,6 +9,7 @@ from ninja.errors import AuthorizationError
 from ninja.security import HttpBearer
 
 from essaim.core.models import RoleAssignment
+from essaim.core.tenancy import mfa_required_now
 
 from .models import ApiToken, hash_token
 
@@ -34,6 +35,15 @@ class TokenAuth(HttpBearer):
             )
         if seat is None or not api_token.created_by.is_active:
             return None
+        if mfa_required_now(api_token.created_by, seat):
+            # The same rule as the web pages: a role that handles money, votes or member
+            # lists works only with two-factor authentication once the grace period is over.
+            raise AuthorizationError(
+                message=_(
+                    "The creator of this token must set up two-factor authentication "
+                    "before the token can be used."
+                )
+            )
         api_token.effective_capabilities = frozenset(api_token.capabilities) & (
             seat.role.capabilities
         )

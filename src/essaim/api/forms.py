@@ -19,6 +19,8 @@ class ApiTokenForm(EssaimForm):
     days = forms.TypedChoiceField(
         label=_("Valid for"),
         coerce=lambda v: int(v) if v else None,
+        # "until revoked" is the empty choice: a required field would refuse it.
+        required=False,
         empty_value=None,
         choices=[
             ("30", _("30 days")),

@@ -21,7 +21,7 @@ from .schemas import (
     PersonPatch,
 )
 
-ERRORS = {401: Error, 403: Error, 404: Error, 422: Error, 429: Error}
+ERRORS = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error, 429: Error}
 
 
 class Pagination(PageNumberPagination):

@@ -97,6 +97,16 @@ def person_clean(data: dict, *, partial: bool = False) -> dict:
     return cleaned
 
 
+def _tag_create(association: Association, name: str) -> Tag:
+    # Two requests adding the same new tag at once: the unique constraint lets one insert
+    # win; the other finds the winner's row instead of failing.
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(association=association, name=name)
+    except IntegrityError:
+        return Tag.objects.get(association=association, name=name)
+
+
 def _tags_for(association: Association, names: Iterable[str]) -> list[Tag]:
     """Tags by name, created when new; "Bénévole" and "bénévole" are the same tag.
 
@@ -114,7 +124,7 @@ def _tags_for(association: Association, names: Iterable[str]) -> list[Tag]:
             )
         tag = existing.get(fold(name))
         if tag is None:
-            tag = existing[fold(name)] = Tag.objects.create(association=association, name=name)
+            tag = existing[fold(name)] = _tag_create(association, name)
         if tag not in tags:
             tags.append(tag)
     return tags
