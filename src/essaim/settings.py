@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -149,6 +150,9 @@ class InvalidTemplateVariable(str):
             raise ImproperlyConfigured(f"Missing template variable {other!r} in {origin}")
         return ""
 
+
+# Our templates (templates/django/forms/) override Django's form templates.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

@@ -27,7 +27,11 @@ def _link(email: OutboxEmail) -> str:
 def test_signup_requires_email_confirmation(client):
     response = client.post(
         reverse("account_signup"),
-        {"email": "Nouvelle@Example.org", "password1": "une phrase de passe", "password2": "une phrase de passe"},
+        {
+            "email": "Nouvelle@Example.org",
+            "password1": "une phrase de passe",
+            "password2": "une phrase de passe",
+        },
     )
     assert response.status_code == 302
     user = User.objects.get()
@@ -47,18 +51,25 @@ def test_signup_requires_email_confirmation(client):
 
 def test_signup_rejects_weak_password_and_duplicate_email(client, citizen):
     response = client.post(
-        reverse("account_signup"), {"email": "x@example.org", "password1": "123", "password2": "123"}
+        reverse("account_signup"),
+        {"email": "x@example.org", "password1": "123", "password2": "123"},
     )
     assert response.status_code == 200 and not User.objects.filter(email="x@example.org").exists()
     response = client.post(
         reverse("account_signup"),
-        {"email": citizen.email.upper(), "password1": "une phrase de passe", "password2": "une phrase de passe"},
+        {
+            "email": citizen.email.upper(),
+            "password1": "une phrase de passe",
+            "password2": "une phrase de passe",
+        },
     )
     assert User.objects.filter(email__iexact=citizen.email).count() == 1
 
 
 def test_login_with_email_and_password(client, citizen):
-    response = client.post(reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"})
+    response = client.post(
+        reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert client.get(reverse("accounts:account")).status_code == 200
 
@@ -67,7 +78,9 @@ def test_failed_logins_are_rate_limited(client, citizen):
     for _ in range(6):
         client.post(reverse("account_login"), {"login": citizen.email, "password": "wrong"})
     # The limit holds: even the right password is refused, with a message.
-    response = client.post(reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"})
+    response = client.post(
+        reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"}
+    )
     assert response.status_code in (200, 429)
     content = response.content.decode()
     assert "Too many failed login attempts" in content or "Trop de tentatives" in content
@@ -85,7 +98,9 @@ def test_mfa_totp_login_needs_the_second_factor(client, citizen):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     TOTP.activate(citizen, generate_totp_secret())
-    response = client.post(reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"})
+    response = client.post(
+        reverse("account_login"), {"login": citizen.email, "password": "correct-horse-battery"}
+    )
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     assert client.get(reverse("accounts:account")).status_code == 302  # not signed in yet
@@ -94,10 +109,13 @@ def test_mfa_totp_login_needs_the_second_factor(client, citizen):
 def test_profile_update(client_for, citizen):
     client = client_for(citizen)
     response = client.post(
-        reverse("accounts:account"), {"first_name": " Marc ", "last_name": "Petit", "language": "en"}
+        reverse("accounts:account"),
+        {"first_name": " Marc ", "last_name": "Petit", "language": "en"},
     )
     assert response.status_code == 302
     citizen.refresh_from_db()
     assert citizen.first_name == "Marc" and citizen.language == "en"
-    response = client.post(reverse("accounts:account"), {"first_name": "M", "last_name": "P", "language": "de"})
+    response = client.post(
+        reverse("accounts:account"), {"first_name": "M", "last_name": "P", "language": "de"}
+    )
     assert response.status_code == 200

@@ -29,4 +29,7 @@ def test_token_stops_working_when_its_creator_ignores_mfa(client, association, t
     response = client.get("/api/v1/persons", **headers)
     assert response.status_code == 403
     assert response.json()["errors"] == []
-    assert "two-factor" in response.json()["detail"] or "double authentification" in response.json()["detail"]
+    assert (
+        "two-factor" in response.json()["detail"]
+        or "double authentification" in response.json()["detail"]
+    )

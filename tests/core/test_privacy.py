@@ -40,13 +40,17 @@ def _personal_models():
             for f in model._meta.get_fields()
             if getattr(f, "concrete", False) and f.is_relation
         )
-        if (names & PERSONAL_FIELD_NAMES or points) and model.__module__.startswith(("essaim", "allauth")):
+        if (names & PERSONAL_FIELD_NAMES or points) and model.__module__.startswith(
+            ("essaim", "allauth")
+        ):
             yield label
 
 
 def test_every_model_with_personal_data_is_in_the_registry():
     covered = registry.covered_models()
-    missing = [label for label in _personal_models() if label not in covered and label not in NOT_PERSONAL]
+    missing = [
+        label for label in _personal_models() if label not in covered and label not in NOT_PERSONAL
+    ]
     assert not missing, f"personal data outside the privacy registry: {missing}"
 
 
@@ -70,14 +74,26 @@ def citizen_in_two(association, other_association, presidente, outsider, citizen
             user=citizen,
         )
         people_services.consent_record(
-            association=association, acting_user=presidente, person=mine, topic="newsletter", granted=True, source="online"
+            association=association,
+            acting_user=presidente,
+            person=mine,
+            topic="newsletter",
+            granted=True,
+            source="online",
         )
         people_services.person_create(
-            association=association, acting_user=presidente, last_name="Quelqu'un d'autre", email="x@example.org"
+            association=association,
+            acting_user=presidente,
+            last_name="Quelqu'un d'autre",
+            email="x@example.org",
         )
     with scope(association=other_association):
         people_services.person_create(
-            association=other_association, acting_user=outsider, last_name="Petit", first_name="Marc", user=citizen
+            association=other_association,
+            acting_user=outsider,
+            last_name="Petit",
+            first_name="Marc",
+            user=citizen,
         )
     return citizen
 
@@ -109,7 +125,9 @@ def test_export_requires_post_and_login(client, client_for, citizen):
 
 
 def test_admin_erases_a_person_through_the_page(client_for, presidente, association, person):
-    url = reverse("people:erase", kwargs={"association_slug": association.slug, "person_uuid": person.uuid})
+    url = reverse(
+        "people:erase", kwargs={"association_slug": association.slug, "person_uuid": person.uuid}
+    )
     client = client_for(presidente)
     response = client.post(url, {"reason": "demande par courriel"})
     assert response.status_code == 200  # confirmation box not ticked: nothing happens
@@ -125,8 +143,12 @@ def test_admin_erases_a_person_through_the_page(client_for, presidente, associat
     assert "Le Goff" not in log.object_repr
 
 
-def test_erasure_is_refused_to_roles_without_the_capability(client_for, tresorier, benevole, association, person):
-    url = reverse("people:erase", kwargs={"association_slug": association.slug, "person_uuid": person.uuid})
+def test_erasure_is_refused_to_roles_without_the_capability(
+    client_for, tresorier, benevole, association, person
+):
+    url = reverse(
+        "people:erase", kwargs={"association_slug": association.slug, "person_uuid": person.uuid}
+    )
     assert client_for(benevole).post(url, {"confirm": "on"}).status_code == 403
 
 
@@ -149,7 +171,9 @@ def test_erasure_runs_every_registered_eraser_in_order(association, presidente, 
         )
     try:
         with scope(association=association):
-            people_services.person_erase(association=association, acting_user=presidente, person=person)
+            people_services.person_erase(
+                association=association, acting_user=presidente, person=person
+            )
     finally:
         registry.unregister("test_late")
         registry.unregister("test_early")
@@ -161,15 +185,21 @@ def test_erasure_runs_every_registered_eraser_in_order(association, presidente, 
 def test_retention_anonymises_inactive_contacts_and_prunes_logs(association, presidente, tresorier):
     old = timezone.now() - dt.timedelta(days=4 * 365)
     with scope(association=association):
-        stale = people_services.person_create(association=association, acting_user=presidente, last_name="Ancien")
-        fresh = people_services.person_create(association=association, acting_user=presidente, last_name="Récent")
+        stale = people_services.person_create(
+            association=association, acting_user=presidente, last_name="Ancien"
+        )
+        fresh = people_services.person_create(
+            association=association, acting_user=presidente, last_name="Récent"
+        )
         team = people_services.person_create(
             association=association, acting_user=presidente, last_name="Benali", user=tresorier
         )
         Person.objects.filter(pk__in=[stale.pk, team.pk]).update(last_activity_at=old)
     with scopes_disabled():
         AuditLog.objects.create(association=association, action="person.update", created_at=old)
-        sent = OutboxEmail.objects.create(to="a@example.org", subject="s", body_text="b", status="sent")
+        sent = OutboxEmail.objects.create(
+            to="a@example.org", subject="s", body_text="b", status="sent"
+        )
         OutboxEmail.objects.filter(pk=sent.pk).update(created_at=old)
     ghost = UserFactory(email="ghost@example.org", verified=False)
     User.objects.filter(pk=ghost.pk).update(date_joined=old)
@@ -219,7 +249,9 @@ def test_account_deletion(client_for, citizen_in_two, association, presidente):
 
 
 def test_last_administrator_cannot_delete_account(client_for, presidente, association):
-    response = client_for(presidente).post(reverse("accounts:delete"), {"password": "correct-horse-battery"})
+    response = client_for(presidente).post(
+        reverse("accounts:delete"), {"password": "correct-horse-battery"}
+    )
     assert response.status_code == 200
     assert User.objects.filter(pk=presidente.pk).exists()
     assert "Les Amis du Quartier" in response.content.decode()

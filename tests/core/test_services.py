@@ -76,7 +76,10 @@ def test_slug_is_unique_and_reserved_words_avoided(presidente):
 def test_association_update_logs_sensitive_before_after(association, presidente):
     with scope(association=association):
         services.association_update(
-            association=association, acting_user=presidente, objet="Jardin partagé", siren="732829320"
+            association=association,
+            acting_user=presidente,
+            objet="Jardin partagé",
+            siren="732829320",
         )
         log = AuditLog.objects.filter(action="association.update").get()
     assert log.changes == {"objet": True, "siren": ["", "732829320"]}
@@ -145,7 +148,9 @@ def test_last_administrator_cannot_be_removed_or_demoted(association, presidente
     with scope(association=association):
         seat = RoleAssignment.objects.get(user=presidente)
         with pytest.raises(ValidationError):
-            services.assignment_remove(association=association, acting_user=presidente, assignment=seat)
+            services.assignment_remove(
+                association=association, acting_user=presidente, assignment=seat
+            )
         with pytest.raises(ValidationError):
             services.assignment_change_role(
                 association=association,
@@ -182,7 +187,10 @@ def test_role_crud_and_audit(association, presidente, tresorier):
         assert role.is_sensitive
         with pytest.raises(ValidationError):
             services.role_create(
-                association=association, acting_user=presidente, name="responsable ADHÉSIONS", capabilities=set()
+                association=association,
+                acting_user=presidente,
+                name="responsable ADHÉSIONS",
+                capabilities=set(),
             )
         with pytest.raises(ValidationError):
             services.role_create(

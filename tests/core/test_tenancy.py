@@ -61,7 +61,7 @@ def victim_objects(association, presidente):
 
 def _fill(route: str, slug: str, objects: dict) -> str:
     def replace(match):
-        converter, name = match.group(1), match.group(2)
+        name = match.group(2)
         if name == "association_slug":
             return slug
         if name in objects:
@@ -92,7 +92,9 @@ def test_own_association_urls_with_foreign_objects_are_404(
     """The outsider uses their own association's address with the victim's object ids."""
     client = client_for(outsider)
     for route, _pattern in tenant_routes():
-        if not any(f"<{c}:" in route or f":{n}>" in route for c in ("uuid",) for n in victim_objects):
+        if not any(
+            f"<{c}:" in route or f":{n}>" in route for c in ("uuid",) for n in victim_objects
+        ):
             continue
         url = _fill(route, other_association.slug, victim_objects)
         # A POST-only view answers GET with 405 before looking anything up: nothing leaks.

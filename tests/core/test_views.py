@@ -11,7 +11,6 @@ from PIL import Image
 from essaim.core import services
 from essaim.core.models import Association, AuditLog, Invitation, OutboxEmail, Role, RoleAssignment
 
-
 pytestmark = pytest.mark.django_db
 
 
@@ -77,7 +76,9 @@ def test_team_invite_resend_revoke(client_for, presidente, association):
     client = client_for(presidente)
     with scope(association=association):
         role = Role.objects.get(association=association, preset="tresorerie")
-    response = client.post(aurl(association, "core:team"), {"email": "karim@example.org", "role": role.pk})
+    response = client.post(
+        aurl(association, "core:team"), {"email": "karim@example.org", "role": role.pk}
+    )
     assert response.status_code == 302
     assert OutboxEmail.objects.filter(to="karim@example.org", kind="invitation").count() == 1
     with scope(association=association):
@@ -89,11 +90,15 @@ def test_team_invite_resend_revoke(client_for, presidente, association):
     client.post(aurl(association, "core:invitation_revoke", invitation_uuid=pending.uuid))
     with scope(association=association):
         assert not Invitation.objects.filter(revoked_at__isnull=True).exists()
-    response = client.post(aurl(association, "core:team"), {"email": "pas-un-email", "role": role.pk})
+    response = client.post(
+        aurl(association, "core:team"), {"email": "pas-un-email", "role": role.pk}
+    )
     assert response.status_code == 200 and "has-error" in response.content.decode()
 
 
-def test_invitation_page_for_visitor_and_acceptance(client, client_for, presidente, association, citizen):
+def test_invitation_page_for_visitor_and_acceptance(
+    client, client_for, presidente, association, citizen
+):
     with scope(association=association):
         role = Role.objects.get(association=association, preset="secretariat")
         _invitation, token = services.invitation_create(
@@ -107,8 +112,13 @@ def test_invitation_page_for_visitor_and_acceptance(client, client_for, presiden
     assert response["Location"] == aurl(association, "core:dashboard")
     with scopes_disabled():
         assert RoleAssignment.objects.get(user=citizen).role == role
-    assert client.get(reverse("core:invitation_accept", kwargs={"token": "forged"})).status_code == 404
-    assert "no longer valid" in client.get(page).content.decode() or "plus valable" in client.get(page).content.decode()
+    assert (
+        client.get(reverse("core:invitation_accept", kwargs={"token": "forged"})).status_code == 404
+    )
+    assert (
+        "no longer valid" in client.get(page).content.decode()
+        or "plus valable" in client.get(page).content.decode()
+    )
 
 
 def test_roles_pages(client_for, presidente, association):
@@ -122,7 +132,9 @@ def test_roles_pages(client_for, presidente, association):
         role = Role.objects.get(name="Adhésions")
     content = client.get(aurl(association, "core:roles")).content.decode()
     assert "Adhésions" in content
-    response = client.post(aurl(association, "core:role_edit", role_uuid=role.uuid), {"delete": "1"})
+    response = client.post(
+        aurl(association, "core:role_edit", role_uuid=role.uuid), {"delete": "1"}
+    )
     assert response.status_code == 302
     with scope(association=association):
         assert not Role.objects.filter(pk=role.pk).exists()
@@ -133,9 +145,13 @@ def test_team_member_role_change_and_remove(client_for, presidente, association,
     with scope(association=association):
         seat = RoleAssignment.objects.get(user=tresorier)
         conseil = Role.objects.get(association=association, preset="conseil")
-    response = client.post(aurl(association, "core:team_member", assignment_uuid=seat.uuid), {"role": conseil.pk})
+    response = client.post(
+        aurl(association, "core:team_member", assignment_uuid=seat.uuid), {"role": conseil.pk}
+    )
     assert response.status_code == 302
-    response = client.post(aurl(association, "core:team_member", assignment_uuid=seat.uuid), {"remove": "1"})
+    response = client.post(
+        aurl(association, "core:team_member", assignment_uuid=seat.uuid), {"remove": "1"}
+    )
     assert response.status_code == 302
     with scope(association=association):
         assert not RoleAssignment.objects.filter(pk=seat.pk).exists()
@@ -180,7 +196,9 @@ def test_language_switch(client, client_for, citizen):
     response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert response.status_code == 302
     assert client.get("/").content.decode().count('lang="en"') >= 1
-    response = client.post(reverse("set_language"), {"language": "fr", "next": "https://evil.example/"})
+    response = client.post(
+        reverse("set_language"), {"language": "fr", "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/"
     logged = client_for(citizen)
     logged.post(reverse("set_language"), {"language": "en", "next": "/"})
@@ -191,7 +209,10 @@ def test_language_switch(client, client_for, citizen):
 def test_error_pages_are_french(client):
     response = client.get("/nowhere/")
     assert response.status_code == 404
-    assert "Page introuvable" in response.content.decode() or "Page not found" in response.content.decode()
+    assert (
+        "Page introuvable" in response.content.decode()
+        or "Page not found" in response.content.decode()
+    )
 
 
 def test_healthz(client):
@@ -203,7 +224,9 @@ def test_demo_mailbox_only_when_enabled(client, settings):
     settings.ESSAIM_DEMO_MAILBOX = False
     assert client.get(reverse("core:demo_mailbox")).status_code == 404
     settings.ESSAIM_DEMO_MAILBOX = True
-    email = OutboxEmail.objects.create(to="a@example.org", subject="Bonjour", body_text="http://x/y")
+    email = OutboxEmail.objects.create(
+        to="a@example.org", subject="Bonjour", body_text="http://x/y"
+    )
     assert "Bonjour" in client.get(reverse("core:demo_mailbox")).content.decode()
     detail = client.get(reverse("core:demo_mailbox_detail", kwargs={"email_uuid": email.uuid}))
     assert 'href="http://x/y"' in detail.content.decode()

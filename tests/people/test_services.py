@@ -89,25 +89,50 @@ def test_update_logs_sensitive_fields_only(scoped, presidente):
 
 def test_bulk_tag(scoped, presidente):
     people = [create(scoped, presidente, last_name=f"P{i}") for i in range(3)]
-    assert services.persons_tag(association=scoped, acting_user=presidente, persons=people, tag_name="AG 2026") == 3
-    assert services.persons_tag(association=scoped, acting_user=presidente, persons=people, tag_name="ag 2026") == 0
+    assert (
+        services.persons_tag(
+            association=scoped, acting_user=presidente, persons=people, tag_name="AG 2026"
+        )
+        == 3
+    )
+    assert (
+        services.persons_tag(
+            association=scoped, acting_user=presidente, persons=people, tag_name="ag 2026"
+        )
+        == 0
+    )
     assert Tag.objects.get().persons.count() == 3
 
 
 def test_consent_history_and_current(scoped, presidente):
     person = create(scoped, presidente, last_name="Martin")
     services.consent_record(
-        association=scoped, acting_user=presidente, person=person, topic="newsletter", granted=True, source="paper"
+        association=scoped,
+        acting_user=presidente,
+        person=person,
+        topic="newsletter",
+        granted=True,
+        source="paper",
     )
     services.consent_record(
-        association=scoped, acting_user=presidente, person=person, topic="newsletter", granted=False, source="email"
+        association=scoped,
+        acting_user=presidente,
+        person=person,
+        topic="newsletter",
+        granted=False,
+        source="email",
     )
     current = services.current_consents(person)
     assert current["newsletter"].granted is False
     assert Consent.objects.filter(person=person).count() == 2
     with pytest.raises(ValidationError):
         services.consent_record(
-            association=scoped, acting_user=presidente, person=person, topic="telepathy", granted=True, source="paper"
+            association=scoped,
+            acting_user=presidente,
+            person=person,
+            topic="telepathy",
+            granted=True,
+            source="paper",
         )
     with pytest.raises(ValidationError):
         services.consent_record(
@@ -122,7 +147,14 @@ def test_consent_history_and_current(scoped, presidente):
 
 
 def test_merge_moves_everything_and_fills_gaps(scoped, presidente, citizen):
-    keep = create(scoped, presidente, first_name="Benoît", last_name="Lévêque", email="b@example.org", tags=["a"])
+    keep = create(
+        scoped,
+        presidente,
+        first_name="Benoît",
+        last_name="Lévêque",
+        email="b@example.org",
+        tags=["a"],
+    )
     dup = create(
         scoped,
         presidente,
@@ -135,10 +167,19 @@ def test_merge_moves_everything_and_fills_gaps(scoped, presidente, citizen):
         user=citizen,
     )
     services.consent_record(
-        association=scoped, acting_user=presidente, person=dup, topic="photos", granted=True, source="paper"
+        association=scoped,
+        acting_user=presidente,
+        person=dup,
+        topic="photos",
+        granted=True,
+        source="paper",
     )
     kept = services.person_merge(
-        association=scoped, acting_user=presidente, keep=keep, remove=dup, take_from_removed=["first_name"]
+        association=scoped,
+        acting_user=presidente,
+        keep=keep,
+        remove=dup,
+        take_from_removed=["first_name"],
     )
     assert kept.first_name == "Benoit"  # chosen from the duplicate
     assert kept.last_name == "Lévêque"  # kept
@@ -161,7 +202,9 @@ def test_merge_refuses_two_accounts(scoped, presidente, citizen, tresorier):
 
 
 def test_search_is_accent_and_case_insensitive(scoped, presidente):
-    emilie = create(scoped, presidente, first_name="Émilie", last_name="Lefèvre", city="Saint-Étienne")
+    emilie = create(
+        scoped, presidente, first_name="Émilie", last_name="Lefèvre", city="Saint-Étienne"
+    )
     create(scoped, presidente, first_name="Emile", last_name="Zola", email="zola@example.org")
     create(scoped, presidente, first_name="Œdipe", last_name="Roi", phone="0612345678")
 
@@ -207,10 +250,19 @@ def test_erase_anonymises_and_keeps_shell(scoped, presidente, citizen):
         user=citizen,
     )
     services.consent_record(
-        association=scoped, acting_user=presidente, person=person, topic="photos", granted=True, source="paper"
+        association=scoped,
+        acting_user=presidente,
+        person=person,
+        topic="photos",
+        granted=True,
+        source="paper",
     )
-    services.person_update(association=scoped, acting_user=presidente, person=person, email="e2@example.org")
-    services.person_erase(association=scoped, acting_user=presidente, person=person, reason="demande RGPD")
+    services.person_update(
+        association=scoped, acting_user=presidente, person=person, email="e2@example.org"
+    )
+    services.person_erase(
+        association=scoped, acting_user=presidente, person=person, reason="demande RGPD"
+    )
     person.refresh_from_db()
     assert person.is_erased
     assert (person.first_name, person.last_name, person.email, person.notes) == ("", "", "", "")
@@ -221,7 +273,9 @@ def test_erase_anonymises_and_keeps_shell(scoped, presidente, citizen):
         text = f"{row.object_repr} {row.changes} {row.data}"
         assert "Émilie" not in text and "emilie@example.org" not in text and "e2@" not in text
     with pytest.raises(ValidationError):
-        services.person_update(association=scoped, acting_user=presidente, person=person, last_name="Back")
+        services.person_update(
+            association=scoped, acting_user=presidente, person=person, last_name="Back"
+        )
 
 
 def test_team_members_get_a_linked_contact_record(association, presidente):

@@ -49,7 +49,9 @@ def test_list_paginates_and_keeps_filters(client_for, presidente, association, s
     assert client.get(url(association, "list") + "?page=abc").context["page"].number == 1
 
 
-def test_search_is_accent_insensitive_and_htmx_returns_results_only(client_for, presidente, association, person):
+def test_search_is_accent_insensitive_and_htmx_returns_results_only(
+    client_for, presidente, association, person
+):
     client = client_for(presidente)
     response = client.get(url(association, "list") + "?q=EMILIE+le+goff")
     assert "Émilie" in response.content.decode()
@@ -69,7 +71,13 @@ def test_create_keeps_typed_values_on_error(client_for, presidente, association)
     client = client_for(presidente)
     response = client.post(
         url(association, "create"),
-        {"first_name": "Zoé", "last_name": "Durand", "email": "zoe@", "country": "FR", "postcode": "123"},
+        {
+            "first_name": "Zoé",
+            "last_name": "Durand",
+            "email": "zoe@",
+            "country": "FR",
+            "postcode": "123",
+        },
     )
     assert response.status_code == 200
     content = response.content.decode()
@@ -145,20 +153,25 @@ def test_bulk_tag_and_bulk_export(client_for, presidente, association):
     people = make_people(association, 3)
     client = client_for(presidente)
     selected = [str(p.uuid) for p in people[:2]] + ["not-a-uuid"]
-    response = client.post(url(association, "bulk"), {"action": "tag", "tag": "AG 2026", "selected": selected})
+    response = client.post(
+        url(association, "bulk"), {"action": "tag", "tag": "AG 2026", "selected": selected}
+    )
     assert response.status_code == 302
     with scope(association=association):
         assert Tag.objects.get(name="AG 2026").persons.count() == 2
     response = client.post(url(association, "bulk"), {"action": "export", "selected": selected})
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    response = client.post(url(association, "bulk"), {"action": "tag", "tag": "", "selected": selected})
+    response = client.post(
+        url(association, "bulk"), {"action": "tag", "tag": "", "selected": selected}
+    )
     assert response.status_code == 302  # with an error message, nothing changed
 
 
 def test_bulk_ignores_other_associations_rows(client_for, presidente, association, other_person):
     client = client_for(presidente)
     response = client.post(
-        url(association, "bulk"), {"action": "tag", "tag": "pirate", "selected": [str(other_person.uuid)]}
+        url(association, "bulk"),
+        {"action": "tag", "tag": "pirate", "selected": [str(other_person.uuid)]},
     )
     assert response.status_code == 302
     with scope(association=other_person.association):
@@ -167,9 +180,15 @@ def test_bulk_ignores_other_associations_rows(client_for, presidente, associatio
 
 def test_duplicates_and_merge(client_for, presidente, association):
     with scope(association=association):
-        a = PersonFactory(association=association, first_name="Anne", last_name="Roux", email="anne@example.org")
+        a = PersonFactory(
+            association=association, first_name="Anne", last_name="Roux", email="anne@example.org"
+        )
         b = PersonFactory(
-            association=association, first_name="Anne", last_name="Roux", email="ANNE@example.org", city="Lyon"
+            association=association,
+            first_name="Anne",
+            last_name="Roux",
+            email="ANNE@example.org",
+            city="Lyon",
         )
     client = client_for(presidente)
     content = client.get(url(association, "duplicates")).content.decode()

@@ -83,3 +83,13 @@ def require(capability: str):
         return wrapper
 
     return decorator
+
+
+def mfa_notice(user, assignment: RoleAssignment) -> dict | None:
+    """The deadline to show while the MFA grace period runs, or None."""
+    from allauth.mfa.utils import is_mfa_enabled
+
+    deadline = mfa_deadline(assignment)
+    if deadline is None or is_mfa_enabled(user):
+        return None
+    return {"deadline": deadline, "passed": deadline <= timezone.now()}

@@ -21,7 +21,7 @@ from .forms import AssociationForm, ChangeRoleForm, InvitationForm, RoleForm
 from .models import Invitation, OutboxEmail, Role, RoleAssignment
 from .pagination import paginate, query_without_page
 from .privacy import registry
-from .tenancy import require
+from .tenancy import mfa_notice, require
 
 
 def home(request):
@@ -120,6 +120,7 @@ def dashboard(request, association_slug: str):
             "stats": stats,
             "steps": steps,
             "steps_left": [s for s in steps if not s["done"]],
+            "mfa_notice": mfa_notice(request.user, seat.assignment),
         },
     )
 

@@ -31,36 +31,31 @@ def normalize_rna(value: str) -> str:
     return cleaned
 
 
-def normalize_siren(value: str) -> str:
+def _check_digits(value: str, module, name: str, length: int) -> str:
     cleaned = re.sub(r"[\s.\-]", "", value or "")
     if not cleaned:
         return ""
     try:
-        return siren.validate(cleaned)
+        return module.validate(cleaned)
     except stdnum_exceptions.InvalidLength as exc:
-        raise ValueError(_("A SIREN number has exactly 9 digits.")) from exc
+        raise ValueError(
+            _("A %(name)s number has exactly %(length)d digits.") % {"name": name, "length": length}
+        ) from exc
     except stdnum_exceptions.InvalidFormat as exc:
-        raise ValueError(_("A SIREN number contains only digits.")) from exc
+        raise ValueError(_("A %(name)s number contains only digits.") % {"name": name}) from exc
     except stdnum_exceptions.ValidationError as exc:
         raise ValueError(
-            _("This SIREN number is not valid (check digit): check it on your INSEE notice.")
+            _("This %(name)s number is not valid (check digit): check it on your INSEE notice.")
+            % {"name": name}
         ) from exc
+
+
+def normalize_siren(value: str) -> str:
+    return _check_digits(value, siren, "SIREN", 9)
 
 
 def normalize_siret(value: str) -> str:
-    cleaned = re.sub(r"[\s.\-]", "", value or "")
-    if not cleaned:
-        return ""
-    try:
-        return siret.validate(cleaned)
-    except stdnum_exceptions.InvalidLength as exc:
-        raise ValueError(_("A SIRET number has exactly 14 digits.")) from exc
-    except stdnum_exceptions.InvalidFormat as exc:
-        raise ValueError(_("A SIRET number contains only digits.")) from exc
-    except stdnum_exceptions.ValidationError as exc:
-        raise ValueError(
-            _("This SIRET number is not valid (check digit): check it on your INSEE notice.")
-        ) from exc
+    return _check_digits(value, siret, "SIRET", 14)
 
 
 def normalize_phone(value: str, region: str = "FR") -> str:

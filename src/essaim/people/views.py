@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from essaim.core.audit import audit_log
@@ -125,7 +126,11 @@ def person_bulk(request, association_slug: str):
         else:
             messages.success(
                 request,
-                _("Tag “%(tag)s” added to %(count)d contacts.")
+                ngettext(
+                    "Tag “%(tag)s” added to %(count)d contact.",
+                    "Tag “%(tag)s” added to %(count)d contacts.",
+                    count,
+                )
                 % {"tag": form.cleaned_data["tag"], "count": count},
             )
     return redirect(back or f"/a/{association.slug}/people/")
