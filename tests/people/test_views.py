@@ -207,3 +207,43 @@ def test_duplicates_and_merge(client_for, presidente, association):
 def test_viewer_roles_cannot_write(client_for, association, request, name):
     user = request.getfixturevalue("benevole")
     assert client_for(user).get(url(association, name)).status_code == 403
+
+
+def test_pages_hold_the_same_rows_as_a_plain_slice(association, settings):
+    from django.core.paginator import Paginator
+
+    from essaim.people import selectors
+
+    make_people(association, 23)
+    with scope(association=association):
+        plain = list(selectors.person_search(association=association, order="-name"))
+        pages = Paginator(
+            selectors.person_list_page(
+                selectors.person_search(association=association, order="-name")
+            ),
+            10,
+        )
+        seen = [p.pk for number in pages.page_range for p in pages.page(number).object_list]
+        assert pages.count == len(plain) == 24
+        assert seen == [p.pk for p in plain]
+        searched = Paginator(
+            selectors.person_list_page(
+                selectors.person_search(association=association, query="example")
+            ),
+            10,
+        )
+        assert [p.sort_name for p in searched.page(1).object_list] == sorted(
+            p.sort_name for p in searched.page(1).object_list
+        )
+
+
+def test_tag_filter_and_counts_stay_inside_the_association(association, other_association):
+    from essaim.people import selectors
+
+    make_people(association, 2)
+    make_people(other_association, 3)  # another "jardin" tag, in another association
+    with scope(association=association):
+        Tag.objects.create(association=association, name="vide")
+        counts = {t.name: t.count for t in selectors.tags_with_counts(association)}
+        assert counts == {"jardin": 2, "vide": 0}
+        assert selectors.person_search(association=association, tag="jardin").count() == 2

@@ -85,7 +85,13 @@ class Person(BaseModel):
         verbose_name_plural = _("contacts")
         ordering = ["sort_name", "id"]
         indexes = [
-            models.Index(fields=["association", "sort_name", "id"], name="person_assoc_sort"),
+            # Lists show live contacts only: partial, so a page, a deep page (ids read from
+            # the index alone) and the count of the list need no table access.
+            models.Index(
+                fields=["association", "sort_name", "id"],
+                condition=models.Q(erased_at__isnull=True),
+                name="person_live_sort",
+            ),
             models.Index(fields=["association", "email_folded"], name="person_assoc_email"),
             models.Index(fields=["association", "-created_at"], name="person_assoc_created"),
         ]
