@@ -6,3 +6,13 @@ os.environ.setdefault("ESSAIM_ENV", "test")
 os.environ.setdefault("ESSAIM_MFA_GRACE_DAYS", "7")
 
 from essaim.settings import *  # noqa: F403
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not Django's shared in-memory database: that one locks whole tables between
+    # connections, while a real SQLite file in WAL mode waits (`timeout`) like production.
+    # pytest-django gives each xdist worker its own file.
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"essaim-test-{os.getuid()}.sqlite3")
+    }

@@ -119,6 +119,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "essaim.core.middleware.RejectNullBytesMiddleware",
     "essaim.core.middleware.TenantMiddleware",
 ]
 

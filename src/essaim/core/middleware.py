@@ -17,6 +17,30 @@ from .tenancy import mfa_required_now, seat_for
 MFA_EXEMPT_VIEWS = {"core:dashboard"}
 
 
+class RejectNullBytesMiddleware:
+    """A NUL byte in the address or the query string is never legitimate input.
+
+    PostgreSQL refuses it in text and would turn a hostile `?q=%00` into a 500; forms already
+    reject it in POSTed fields (Django's ProhibitNullCharactersValidator), this covers GET.
+    The API answers such input itself, with its JSON 422.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        if "\x00" in request.path or any(
+            "\x00" in key or any("\x00" in v for v in values)
+            for key, values in request.GET.lists()
+        ):
+            from .views import error_400
+
+            return error_400(request)
+        return self.get_response(request)
+
+
 class TenantMiddleware:
     """Every URL with an `association_slug` runs inside that association's scope.
 
