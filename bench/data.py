@@ -22,6 +22,7 @@ from essaim.accounts.models import User
 from essaim.core import services as core_services
 from essaim.core.models import Association, RoleAssignment
 from essaim.lib.frenchdata import FrenchPeople
+from essaim.people.generation import person_from_fake
 from essaim.people.models import Consent, Person, Tag
 
 from .harness import Stopwatch, out
@@ -115,19 +116,7 @@ def _fill(association: Association, spec: Spec) -> None:
         batch.clear()
 
     for fake in generator.many(spec.count):
-        person = Person(
-            association=association,
-            source=Person.Source.IMPORT,
-            first_name=fake.first_name,
-            last_name=fake.last_name,
-            email=fake.email,
-            phone=fake.phone,
-            address_line1=fake.address_line1,
-            postcode=fake.postcode,
-            city=fake.city,
-            birth_date=fake.birth_date,
-        )
-        person.refresh_derived()
+        person = person_from_fake(association, fake)
         batch.append(person)
         if len(batch) >= BATCH_SIZE:
             flush()

@@ -32,8 +32,7 @@ class RejectNullBytesMiddleware:
         if request.path_info.startswith("/api/"):
             return self.get_response(request)
         if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in v for v in values)
-            for key, values in request.GET.lists()
+            "\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()
         ):
             from .views import error_400
 

@@ -18,6 +18,7 @@ from essaim.core.models import Association, Role, RoleAssignment
 from essaim.core.signals import seat_created
 from essaim.lib.frenchdata import FrenchPeople
 from essaim.people import services as people_services
+from essaim.people.generation import person_from_fake
 from essaim.people.models import Consent, Person, Tag
 
 DEMO_PASSWORD = "essaim-demo-2026"
@@ -70,19 +71,7 @@ def _bulk_persons(association: Association, count: int, seed: int, tags: list[st
     tag_objects = [Tag.objects.get_or_create(association=association, name=t)[0] for t in tags]
     batch = []
     for fake in generator.many(count):
-        person = Person(
-            association=association,
-            source=Person.Source.IMPORT,
-            first_name=fake.first_name,
-            last_name=fake.last_name,
-            email=fake.email,
-            phone=fake.phone,
-            address_line1=fake.address_line1,
-            postcode=fake.postcode,
-            city=fake.city,
-            birth_date=fake.birth_date,
-        )
-        person.refresh_derived()
+        person = person_from_fake(association, fake)
         batch.append(person)
     Person.objects.bulk_create(batch, batch_size=500)
     created = list(Person.objects.filter(association=association, source=Person.Source.IMPORT))
