@@ -15,6 +15,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("essaim.core.urls")),
     path("", include("essaim.people.urls")),
+    path("", include("essaim.members.urls")),
+    path("m/", include("essaim.members.public_urls")),
     path("", include("essaim.api.urls")),
 ]
 

@@ -49,7 +49,18 @@ def victim_objects(association, presidente):
             capabilities={"can_view_members"},
             days=30,
         )
+        from essaim.members import services as member_services
+
+        mtype = member_services.membership_type_create(
+            association=association, acting_user=presidente, name="Annuelle", amount_cents=2000
+        )
+        membership = member_services.membership_create(
+            association=association, acting_user=presidente, person=person, membership_type=mtype
+        )
     return {
+        "type_uuid": mtype.uuid,
+        "membership_uuid": membership.uuid,
+        "action": "pay",
         "person_uuid": person.uuid,
         "other_uuid": other.uuid,
         "role_uuid": role.uuid,

@@ -48,6 +48,16 @@ class PrivacyRegistry:
     def __init__(self) -> None:
         self._entries: dict[str, PrivacyEntry] = {}
         self._subject_finders: list[Callable[[Any], list[Subject]]] = []
+        self._retention_holds: list[Callable[[Any], Any]] = []
+
+    def register_retention_hold(self, hold: Callable[[Any], Any]) -> None:
+        """`hold(association)` returns a values("person_id") queryset of contacts that the
+        inactivity rule of the contacts entry must keep (current members, donors under a
+        receipt obligation…)."""
+        self._retention_holds.append(hold)
+
+    def retention_holds(self, association) -> list:
+        return [hold(association) for hold in self._retention_holds]
 
     def register_subject_finder(self, finder: Callable[[Any], list[Subject]]) -> None:
         """`finder(user)` lists the records (e.g. contacts) that belong to that user."""

@@ -421,16 +421,17 @@ def anonymise_person_row(person: Person) -> None:
 def persons_due_for_retention(now: dt.datetime):
     """Per association, the contacts with no activity for longer than it keeps them.
 
-    Team members of the association are kept: their contact row belongs to their seat.
+    Team members are kept (their contact row belongs to their seat), and so are the contacts
+    other apps hold (current members…, see PrivacyRegistry.register_retention_hold).
     """
     from essaim.core.models import RoleAssignment
 
     for association in Association.objects.only("pk", "person_retention_months").iterator():
         cutoff = now - dt.timedelta(days=30 * association.person_retention_months)
         team_users = RoleAssignment.objects.filter(association=association).values("user_id")
-        yield (
-            association,
-            Person.objects.filter(
-                association=association, erased_at__isnull=True, last_activity_at__lt=cutoff
-            ).exclude(user_id__in=team_users),
-        )
+        due = Person.objects.filter(
+            association=association, erased_at__isnull=True, last_activity_at__lt=cutoff
+        ).exclude(user_id__in=team_users)
+        for held in registry.retention_holds(association):
+            due = due.exclude(pk__in=held)
+        yield association, due

@@ -19,6 +19,7 @@ from . import selectors, services
 from .exports import EXPORT_COLUMNS, export_header, person_export_rows
 from .forms import BulkActionForm, ConsentForm, EraseForm, MergeForm, PersonForm
 from .models import Consent, Person
+from .panels import panels_for
 
 
 def _person(request, person_uuid) -> Person:
@@ -198,6 +199,7 @@ def person_detail(request, association_slug: str, person_uuid):
                 for value, label in Consent.Topic.choices
             ],
             "history": history,
+            "panels": panels_for(request, person),
         },
     )
 

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MembersConfig(AppConfig):
+    name = "essaim.members"
+    label = "members"
+    verbose_name = _("Members and dues")
+
+    def ready(self) -> None:
+        from . import privacy_entries, registrations, tasks  # noqa: F401 (fill the registries)

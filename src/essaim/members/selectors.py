@@ -1,0 +1,222 @@
+"""Reads of members: statuses in SQL, the member list, who hasn't paid, totals of dues."""
+
+import datetime as dt
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from essaim.core.models import Association
+from essaim.lib.text import search_terms
+
+from .models import MEMBER_STATUSES, DuesPayment, Membership, MembershipType
+from .services import settings_for
+
+S = Membership.Status
+
+
+def status_case(today: dt.date, approval_required: bool) -> Case:
+    """`Membership.status_on` written as SQL, for filters and counts over many rows."""
+    whens = [
+        When(excluded_at__isnull=False, then=Value(S.EXCLUDED)),
+        When(resigned_at__isnull=False, then=Value(S.RESIGNED)),
+        When(paid_on__isnull=True, then=Value(S.PENDING_PAYMENT)),
+    ]
+    if approval_required:
+        whens.append(When(approved_at__isnull=True, then=Value(S.PENDING_APPROVAL)))
+    whens += [
+        When(period_start__gt=today, then=Value(S.UPCOMING)),
+        When(Q(period_end__isnull=True) | Q(period_end__gte=today), then=Value(S.ACTIVE)),
+        When(grace_until__gte=today, then=Value(S.GRACE)),
+    ]
+    return Case(*whens, default=Value(S.EXPIRED), output_field=CharField())
+
+
+def status_filter(status: str, today: dt.date, approval_required: bool) -> Q:
+    """The same statuses as plain conditions on indexed columns (no CASE in the WHERE)."""
+    live = Q(excluded_at__isnull=True, resigned_at__isnull=True)
+    paid = live & Q(paid_on__isnull=False)
+    if approval_required:
+        paid &= Q(approved_at__isnull=False)
+    ended = Q(period_end__isnull=False, period_end__lt=today)
+    return {
+        S.EXCLUDED: Q(excluded_at__isnull=False),
+        S.RESIGNED: Q(excluded_at__isnull=True, resigned_at__isnull=False),
+        S.PENDING_PAYMENT: live & Q(paid_on__isnull=True),
+        S.PENDING_APPROVAL: live & Q(paid_on__isnull=False, approved_at__isnull=True)
+        if approval_required
+        else Q(pk__in=[]),
+        S.UPCOMING: paid & Q(period_start__gt=today),
+        S.ACTIVE: paid & Q(period_start__lte=today) & ~ended,
+        S.GRACE: paid & ended & Q(grace_until__gte=today),
+        S.EXPIRED: paid & ended & Q(grace_until__lt=today),
+    }.get(status, Q())
+
+
+def with_status(qs: QuerySet, association: Association, today: dt.date | None = None):
+    today = today or timezone.localdate()
+    approval = settings_for(association).approval_required
+    return qs.annotate(computed_status=status_case(today, approval))
+
+
+PERIOD_CURRENT = "current"
+PERIOD_ALL = "all"
+
+
+def period_filter(period: str, today: dt.date) -> Q:
+    """ "current": the periods covering today (and renewals paid in advance, and members in
+    their grace period); "all"; or a year: memberships overlapping that calendar year."""
+    if period == PERIOD_ALL:
+        return Q()
+    if period.isdigit() and len(period) == 4:
+        year = int(period)
+        return Q(period_start__lte=dt.date(year, 12, 31)) & (
+            Q(period_end__isnull=True) | Q(period_end__gte=dt.date(year, 1, 1))
+        )
+    return Q(period_start__lte=today + dt.timedelta(days=366)) & (
+        Q(period_end__isnull=True)
+        | Q(grace_until__gte=today)
+        | Q(paid_on__isnull=True, period_end__gte=today - dt.timedelta(days=366))
+    )
+
+
+ORDERINGS = {
+    "name": ("person__sort_name", "person_id", "-period_start"),
+    "-name": ("-person__sort_name", "-person_id", "-period_start"),
+    "recent": ("-created_at", "-id"),
+    "end": ("period_end", "person__sort_name", "id"),
+}
+
+
+def member_search(
+    *,
+    association: Association,
+    query: str = "",
+    status: str = "",
+    type_uuid: str = "",
+    period: str = PERIOD_CURRENT,
+    unpaid: bool = False,
+    tag: str = "",
+    order: str = "name",
+    today: dt.date | None = None,
+) -> QuerySet[Membership]:
+    """Memberships of `association` for the list pages, with their status."""
+    today = today or timezone.localdate()
+    approval = settings_for(association).approval_required
+    qs = Membership.objects.filter(association=association, person__erased_at__isnull=True)
+    qs = qs.filter(period_filter(period or PERIOD_CURRENT, today))
+    for term in search_terms(query):
+        qs = qs.filter(person__search_text__contains=term)
+    if status in S.values:
+        qs = qs.filter(status_filter(status, today, approval))
+    if type_uuid:
+        qs = qs.filter(membership_type__uuid=type_uuid)
+    if unpaid:
+        qs = qs.filter(status_filter(S.PENDING_PAYMENT, today, approval))
+    if tag:
+        qs = qs.filter(person__tags__association=association, person__tags__name=tag)
+    return qs.annotate(computed_status=status_case(today, approval)).order_by(
+        *ORDERINGS.get(order, ORDERINGS["name"])
+    )
+
+
+def member_list_page(qs: QuerySet[Membership]) -> QuerySet[Membership]:
+    return qs.select_related("person", "membership_type", "household").prefetch_related(
+        "person__tags"
+    )
+
+
+def memberships_of(person) -> QuerySet[Membership]:
+    """A person's membership history, newest first."""
+    association = person.association
+    return with_status(
+        Membership.objects.filter(association=association, person=person).select_related(
+            "membership_type", "payment", "household"
+        ),
+        association,
+    ).order_by("-period_start", "-id")
+
+
+def is_member(person, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    approval = settings_for(person.association).approval_required
+    return (
+        Membership.objects.filter(association=person.association, person=person)
+        .filter(status_filter(S.ACTIVE, today, approval) | status_filter(S.GRACE, today, approval))
+        .exists()
+    )
+
+
+def member_count(association: Association, today: dt.date | None = None) -> int:
+    """Persons who are members today (active or in grace)."""
+    today = today or timezone.localdate()
+    approval = settings_for(association).approval_required
+    condition = Q()
+    for status in MEMBER_STATUSES:
+        condition |= status_filter(status, today, approval)
+    return (
+        Membership.objects.filter(association=association)
+        .filter(condition)
+        .values("person_id")
+        .distinct()
+        .count()
+    )
+
+
+def dues_totals(association: Association, year: int) -> dict:
+    """The year's dues: expected (memberships starting that year), received (payments dated
+    that year), outstanding, and counts per membership type."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    started = Membership.objects.filter(
+        association=association,
+        period_start__range=(start, end),
+        excluded_at__isnull=True,
+    )
+    expected = started.exclude(resigned_at__isnull=False, paid_on__isnull=True).aggregate(
+        total=Sum("amount_due_cents"), count=Count("id")
+    )
+    outstanding = started.filter(paid_on__isnull=True, resigned_at__isnull=True).aggregate(
+        total=Sum("amount_due_cents"), count=Count("id")
+    )
+    received = DuesPayment.objects.filter(
+        association=association, paid_on__range=(start, end)
+    ).aggregate(total=Sum("amount_cents"), count=Count("id"))
+    per_type = list(
+        MembershipType.objects.filter(association=association)
+        .annotate(
+            members=Count("memberships", filter=Q(memberships__period_start__range=(start, end))),
+            due=Sum(
+                "memberships__amount_due_cents",
+                filter=Q(memberships__period_start__range=(start, end)),
+            ),
+        )
+        .order_by("position", "name")
+    )
+    return {
+        "year": year,
+        "expected_cents": expected["total"] or 0,
+        "memberships": expected["count"] or 0,
+        "received_cents": received["total"] or 0,
+        "payments": received["count"] or 0,
+        "outstanding_cents": outstanding["total"] or 0,
+        "unpaid": outstanding["count"] or 0,
+        "per_type": per_type,
+    }
+
+
+def types_of(association: Association, include_inactive: bool = True) -> QuerySet:
+    qs = MembershipType.objects.filter(association=association)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    in_use = Membership.objects.filter(membership_type=OuterRef("pk"))
+    return qs.annotate(in_use=Exists(in_use)).order_by("position", "name")

@@ -1,0 +1,34 @@
+"""Signed tokens in links and QR codes: renewal links, card verification.
+
+Signed with SECRET_KEY (django.core.signing): they cannot be forged or altered, carry no
+personal data in clear (a membership's UUID only), and renewal links expire.
+"""
+
+from django.core import signing
+
+RENEWAL_SALT = "essaim.members.renewal"
+CARD_SALT = "essaim.members.card"
+RENEWAL_MAX_AGE = 60 * 60 * 24 * 90  # a reminder sent 30 days before still works after the end
+
+
+def renewal_token(membership) -> str:
+    return signing.dumps(str(membership.uuid), salt=RENEWAL_SALT, compress=True)
+
+
+def renewal_uuid(token: str) -> str | None:
+    try:
+        return signing.loads(token, salt=RENEWAL_SALT, max_age=RENEWAL_MAX_AGE)
+    except signing.BadSignature:  # includes SignatureExpired
+        return None
+
+
+def card_token(membership) -> str:
+    return signing.dumps(str(membership.uuid), salt=CARD_SALT, compress=True)
+
+
+def card_uuid(token: str) -> str | None:
+    """Cards do not expire by signature: the verification page shows the period instead."""
+    try:
+        return signing.loads(token, salt=CARD_SALT)
+    except signing.BadSignature:
+        return None

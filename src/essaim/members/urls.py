@@ -1,0 +1,26 @@
+from django.urls import include, path
+
+from . import views
+
+app_name = "members"
+
+member_patterns = [
+    path("", views.member_list, name="list"),
+    path("unpaid/", views.member_list, {"unpaid_view": True}, name="unpaid"),
+    path("new/", views.member_create, name="create"),
+    path("export/", views.member_export, name="export"),
+    path("bulk/", views.member_bulk, name="bulk"),
+    path("types/", views.types, name="types"),
+    path("types/new/", views.type_edit, name="type_create"),
+    path("types/<uuid:type_uuid>/", views.type_edit, name="type_edit"),
+    path("settings/", views.member_settings, name="settings"),
+    path("for/<uuid:person_uuid>/", views.membership_add, name="add"),
+    path("<uuid:membership_uuid>/", views.membership_detail, name="detail"),
+    path(
+        "<uuid:membership_uuid>/<slug:action>/",
+        views.membership_action,
+        name="action",
+    ),
+]
+
+urlpatterns = [path("a/<slug:association_slug>/members/", include(member_patterns))]
