@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 # In the order `make bench` runs them. Planned: petition_sign, mailing_send, members_import,
 # vote_count, missions_search.
-MODULES: tuple[str, ...] = ("persons_list",)
+MODULES: tuple[str, ...] = ("persons_list", "members_list")
 
 
 @dataclass(frozen=True)

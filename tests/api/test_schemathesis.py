@@ -19,6 +19,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from essaim.members import services as member_services
 from tests.api.conftest import token_for
 from tests.factories import PersonFactory
 
@@ -39,10 +40,21 @@ def test_openapi_fuzzing_finds_no_server_error(presidente, association, person, 
     token = token_for(presidente, association)
     with in_scope(association):
         doomed = PersonFactory(association=association, last_name="Supprimable")
-    # Generated path parameters are unknown UUIDs (404): each operation on a contact also
+        mtype = member_services.membership_type_create(
+            association=association, acting_user=presidente, name="Annuelle", amount_cents=2000
+        )
+        membership = member_services.membership_create(
+            association=association, acting_user=presidente, person=person, membership_type=mtype
+        )
+    # Generated path parameters are unknown UUIDs (404): each operation on an object also
     # runs with a known one, so that its cases reach the services. DELETE erases its own
     # contact, so that PATCH and consents keep one that is not anonymised.
-    known_uuid = {"DELETE": doomed.uuid}
+    known = {
+        "person_uuid": person.uuid,
+        "membership_uuid": membership.uuid,
+        "type_uuid": mtype.uuid,
+    }
+    known_for_delete = {"person_uuid": doomed.uuid}
 
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
     auth = {"Authorization": f"Bearer {token}"}
@@ -76,19 +88,18 @@ def test_openapi_fuzzing_finds_no_server_error(presidente, association, person, 
         ):
             run(case, "coverage")
 
-        fixed_uuids = [None]
-        if "{person_uuid}" in operation.path:
-            fixed_uuids.append(known_uuid.get(operation.method.upper(), person.uuid))
+        fixed_params = [None]
+        names = [name for name in known if "{" + name + "}" in operation.path]
+        if names:
+            values = known_for_delete if operation.method.upper() == "DELETE" else known
+            fixed_params.append({name: str(values[name]) for name in names})
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            for fixed in fixed_uuids:
+            for fixed in fixed_params:
                 negatable = len(operation.query) or len(operation.body)
                 negatable = negatable or (len(operation.path_parameters) and fixed is None)
                 if mode is GenerationMode.NEGATIVE and not negatable:
                     continue  # nothing left to make invalid (GET /association)
-                strategy = operation.as_strategy(
-                    generation_mode=mode,
-                    path_parameters={"person_uuid": str(fixed)} if fixed else None,
-                )
+                strategy = operation.as_strategy(generation_mode=mode, path_parameters=fixed)
 
                 fuzz(strategy, f"fuzz-{mode.value}")
 

@@ -16,11 +16,15 @@ class EurosField(forms.CharField):
         kwargs.setdefault("max_length", 20)
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal"}))
         super().__init__(*args, **kwargs)
+        # CharField's length validators would run on the cleaned value, an int.
+        self.validators = []
 
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
+        if len(value) > 20:
+            raise forms.ValidationError(_("Enter an amount in euros, like 20 or 12,50."))
         cleaned = value.replace("€", "").replace("\u202f", "").replace(" ", "").replace(",", ".")
         try:
             amount = Decimal(cleaned)
@@ -245,13 +249,16 @@ class MembershipCreateForm(EssaimForm):
     )
     reference = forms.CharField(label=_("Payment reference"), required=False, max_length=100)
 
-    def __init__(self, *args, association, **kwargs):
+    def __init__(self, *args, association, can_record_payment: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["membership_type"].queryset = MembershipType.objects.filter(
             association=association, is_active=True
         ).order_by("position", "name")
         self.initial.setdefault("start_on", timezone.localdate())
         self.initial.setdefault("rate", Membership.Rate.NORMAL)
+        if not can_record_payment:  # payments are for roles with the finance capability
+            del self.fields["paid"]
+            del self.fields["reference"]
 
 
 class PaymentForm(EssaimForm):

@@ -5,6 +5,7 @@ dates and payments, never typed in: see `Membership.status` and `selectors.with_
 """
 
 import datetime as dt
+import secrets
 import uuid
 
 from django.conf import settings
@@ -260,6 +261,10 @@ class Membership(BaseModel):
     household = models.ForeignKey(
         Household, on_delete=models.SET_NULL, null=True, blank=True, related_name="memberships"
     )
+    # The person's sort key, copied (kept in step by receivers.py): the member list of a
+    # 100,000-member association is read in name order from an index on this table alone.
+    sort_name = models.CharField(max_length=310, editable=False, default="")
+    person_erased = models.BooleanField(default=False, editable=False)
     period_start = models.DateField(_("start"))
     period_end = models.DateField(_("end"), null=True, blank=True)
     # period_end + the association's grace days, fixed when the membership is created: the
@@ -305,6 +310,11 @@ class Membership(BaseModel):
             ),
         ]
         indexes = [
+            models.Index(
+                fields=["association", "sort_name", "id"],
+                condition=models.Q(person_erased=False),
+                name="membership_live_sort",
+            ),
             models.Index(fields=["association", "period_end"], name="membership_assoc_end"),
             models.Index(fields=["association", "period_start"], name="membership_assoc_start"),
         ]
@@ -379,3 +389,126 @@ class ReminderLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.membership_id} {self.offset_days:+d}"
+
+
+def import_upload_to(instance: "ImportJob", filename: str) -> str:
+    # Under imports/, which no URL serves (only media/associations/ is public, see
+    # essaim/urls.py and docs/deployment.md), with a random name: the file is a member list.
+    extension = "xlsx" if filename.lower().endswith((".xlsx", ".xlsm")) else "csv"
+    return f"imports/{instance.association.uuid}/{secrets.token_hex(16)}.{extension}"
+
+
+class ImportJob(BaseModel):
+    """One spreadsheet imported into the members (see essaim.members.importing).
+
+    The uploaded file is kept until 30 days after the import (the error report is read from
+    it), then deleted with the row results by the privacy retention run; the counts stay.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("waiting for the columns to be chosen")
+        ANALYSING = "analysing", _("checking the rows")
+        READY = "ready", _("checked, waiting for your go")
+        QUEUED = "queued", _("about to start")
+        RUNNING = "running", _("importing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("stopped by an error")
+
+    class Duplicates(models.TextChoices):
+        FILL = "fill", _("complete the existing contact (fill its empty fields only)")
+        OVERWRITE = "overwrite", _("update the existing contact with the file's values")
+        SKIP = "skip", _("leave the existing contact alone (skip the row)")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to=import_upload_to, max_length=255, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveIntegerField(_("size (bytes)"), default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    kind = models.CharField(max_length=4)  # reading.CSV or reading.XLSX
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    sheet = models.CharField(max_length=100, blank=True)
+    sheets = models.JSONField(default=list)
+    header = models.JSONField(default=list)
+    header_line = models.PositiveIntegerField(default=1)
+    # Example values and the distinct values of each column, for the mapping screen.
+    inspection = models.JSONField(default=dict)
+    preset = models.CharField(max_length=20, blank=True)
+    mapping = models.JSONField(default=dict)  # {"column index": field key or ""}
+    options = models.JSONField(default=dict)  # membership types, duplicates, payments…
+    language = models.CharField(max_length=10, default="fr")  # of the messages of the rows
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # Bumped when the mapping changes: a check of an older mapping stops and is discarded.
+    revision = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    blank_lines = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict)  # of the latest check or import
+    preview_counts = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    purged_at = models.DateTimeField(_("file deleted on"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("member import")
+        verbose_name_plural = _("member imports")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["association", "-created_at"], name="importjob_assoc")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.ANALYSING, self.Status.QUEUED, self.Status.RUNNING)
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 0
+        return min(100, self.processed_rows * 100 // self.total_rows)
+
+
+class ImportChunk(models.Model):
+    """The outcome of up to `engine.CHUNK_SIZE` rows of an import, written in the same
+    transaction as their data: an interrupted import resumes after its last chunk.
+
+    `results` is zlib-compressed JSON, one [line, outcome, label, messages, person id] per
+    row: 100,000 rows take a few hundred kilobytes.
+    """
+
+    class Phase(models.TextChoices):
+        PREVIEW = "preview", _("check")
+        IMPORT = "import", _("import")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    phase = models.CharField(max_length=8, choices=Phase.choices)
+    number = models.PositiveIntegerField()
+    first_line = models.PositiveIntegerField()
+    last_line = models.PositiveIntegerField()
+    counts = models.JSONField(default=dict)
+    results = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        ordering = ["job", "phase", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["job", "phase", "number"], name="importchunk_unique_number"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} {self.phase} {self.number}"

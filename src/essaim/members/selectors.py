@@ -17,8 +17,12 @@ from django.db.models import (
 from django.utils import timezone
 
 from essaim.core.models import Association
+from essaim.core.pagination import DeferredJoinPages
 from essaim.lib.text import search_terms
+from essaim.people.models import Person
+from essaim.people.selectors import TRIGRAM_LENGTH, matches_first
 
+from . import cache as member_cache
 from .models import MEMBER_STATUSES, DuesPayment, Membership, MembershipType
 from .services import settings_for
 
@@ -91,10 +95,10 @@ def period_filter(period: str, today: dt.date) -> Q:
 
 
 ORDERINGS = {
-    "name": ("person__sort_name", "person_id", "-period_start"),
-    "-name": ("-person__sort_name", "-person_id", "-period_start"),
+    "name": ("sort_name", "id"),
+    "-name": ("-sort_name", "-id"),
     "recent": ("-created_at", "-id"),
-    "end": ("period_end", "person__sort_name", "id"),
+    "end": ("period_end", "sort_name", "id"),
 }
 
 
@@ -113,10 +117,16 @@ def member_search(
     """Memberships of `association` for the list pages, with their status."""
     today = today or timezone.localdate()
     approval = settings_for(association).approval_required
-    qs = Membership.objects.filter(association=association, person__erased_at__isnull=True)
+    qs = Membership.objects.filter(association=association, person_erased=False)
     qs = qs.filter(period_filter(period or PERIOD_CURRENT, today))
-    for term in search_terms(query):
-        qs = qs.filter(person__search_text__contains=term)
+    terms = search_terms(query)
+    if terms:
+        # The matching contacts first (trigram index on PostgreSQL), then their memberships:
+        # a join would sort every membership before filtering.
+        matching = Person.objects.filter(association=association)
+        for term in terms:
+            matching = matching.filter(search_text__contains=term)
+        qs = qs.filter(person_id__in=matching.values("pk"))
     if status in S.values:
         qs = qs.filter(status_filter(status, today, approval))
     if type_uuid:
@@ -125,14 +135,19 @@ def member_search(
         qs = qs.filter(status_filter(S.PENDING_PAYMENT, today, approval))
     if tag:
         qs = qs.filter(person__tags__association=association, person__tags__name=tag)
-    return qs.annotate(computed_status=status_case(today, approval)).order_by(
-        *ORDERINGS.get(order, ORDERINGS["name"])
-    )
+    ordering = ORDERINGS.get(order, ORDERINGS["name"])
+    if any(len(term) >= TRIGRAM_LENGTH for term in terms):
+        # As for contacts (people.selectors.person_search): find the few matches first,
+        # then sort them, rather than walk the name index until enough of them turn up.
+        ordering = matches_first(ordering)
+    return qs.annotate(computed_status=status_case(today, approval)).order_by(*ordering)
 
 
-def member_list_page(qs: QuerySet[Membership]) -> QuerySet[Membership]:
-    return qs.select_related("person", "membership_type", "household").prefetch_related(
-        "person__tags"
+def member_list_page(qs: QuerySet[Membership]) -> DeferredJoinPages:
+    """The list's pages: ids first (deep pages stay cheap), then those rows with what the
+    template reads, in a constant number of queries."""
+    return DeferredJoinPages(
+        qs.select_related("person", "membership_type", "household").prefetch_related("person__tags")
     )
 
 
@@ -158,8 +173,14 @@ def is_member(person, today: dt.date | None = None) -> bool:
 
 
 def member_count(association: Association, today: dt.date | None = None) -> int:
-    """Persons who are members today (active or in grace)."""
+    """Persons who are members today (active or in grace); cached (members.cache)."""
     today = today or timezone.localdate()
+    return member_cache.cached(
+        association, f"count:{today}", lambda: _member_count(association, today)
+    )
+
+
+def _member_count(association: Association, today: dt.date) -> int:
     approval = settings_for(association).approval_required
     condition = Q()
     for status in MEMBER_STATUSES:
@@ -175,7 +196,28 @@ def member_count(association: Association, today: dt.date | None = None) -> int:
 
 def dues_totals(association: Association, year: int) -> dict:
     """The year's dues: expected (memberships starting that year), received (payments dated
-    that year), outstanding, and counts per membership type."""
+    that year), outstanding; cached (members.cache)."""
+    return member_cache.cached(
+        association, f"totals:{year}", lambda: _dues_totals(association, year)
+    )
+
+
+def dues_totals_per_type(association: Association, year: int) -> list:
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    return list(
+        MembershipType.objects.filter(association=association)
+        .annotate(
+            members=Count("memberships", filter=Q(memberships__period_start__range=(start, end))),
+            due=Sum(
+                "memberships__amount_due_cents",
+                filter=Q(memberships__period_start__range=(start, end)),
+            ),
+        )
+        .order_by("position", "name")
+    )
+
+
+def _dues_totals(association: Association, year: int) -> dict:
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
     started = Membership.objects.filter(
         association=association,
@@ -191,17 +233,6 @@ def dues_totals(association: Association, year: int) -> dict:
     received = DuesPayment.objects.filter(
         association=association, paid_on__range=(start, end)
     ).aggregate(total=Sum("amount_cents"), count=Count("id"))
-    per_type = list(
-        MembershipType.objects.filter(association=association)
-        .annotate(
-            members=Count("memberships", filter=Q(memberships__period_start__range=(start, end))),
-            due=Sum(
-                "memberships__amount_due_cents",
-                filter=Q(memberships__period_start__range=(start, end)),
-            ),
-        )
-        .order_by("position", "name")
-    )
     return {
         "year": year,
         "expected_cents": expected["total"] or 0,
@@ -210,7 +241,6 @@ def dues_totals(association: Association, year: int) -> dict:
         "payments": received["count"] or 0,
         "outstanding_cents": outstanding["total"] or 0,
         "unpaid": outstanding["count"] or 0,
-        "per_type": per_type,
     }
 
 

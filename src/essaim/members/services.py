@@ -17,6 +17,7 @@ from essaim.core.models import Association
 from essaim.lib.text import fold, has_forbidden_characters
 from essaim.people.models import Person
 
+from . import cache as member_cache
 from . import periods
 from .models import (
     DuesPayment,
@@ -226,6 +227,7 @@ def membership_type_update(
         setattr(mtype, name, value)
     mtype.save()
     changes = diff(before, snapshot(mtype, TYPE_FIELDS), TYPE_SENSITIVE)
+    member_cache.changed(association)
     if changes:
         audit_log(
             association=association,
@@ -348,6 +350,8 @@ def membership_create(
             membership = Membership.objects.create(
                 association=association,
                 person=person,
+                sort_name=person.sort_name,
+                person_erased=person.is_erased,
                 membership_type=membership_type,
                 household=household,
                 period_start=period.start,
@@ -367,6 +371,7 @@ def membership_create(
             % {"person": person, "period": period.label()}
         ) from exc
     _touch(person)
+    member_cache.changed(association)
     audit_log(
         association=association,
         actor=acting_user,
@@ -485,6 +490,7 @@ def dues_payment_record(
     Person.objects.filter(pk__in={m.person_id for m in unpaid}).update(
         last_activity_at=timezone.now()
     )
+    member_cache.changed(association)
     audit_log(
         association=association,
         actor=acting_user,
@@ -502,6 +508,7 @@ def dues_payment_cancel(*, association: Association, acting_user, payment: DuesP
     """Undo a payment recorded by mistake: its memberships wait for payment again."""
     memberships = Membership.objects.filter(association=association, payment=payment)
     count = memberships.update(payment=None, paid_on=None)
+    member_cache.changed(association)
     audit_log(
         association=association,
         actor=acting_user,
@@ -522,6 +529,7 @@ def membership_approve(*, association: Association, acting_user, membership: Mem
     if membership.approved_at is None:
         membership.approved_at = timezone.now()
         membership.save(update_fields=["approved_at", "updated_at"])
+        member_cache.changed(association)
         audit_log(
             association=association, actor=acting_user, action="membership.approve", obj=membership
         )
@@ -539,6 +547,7 @@ def membership_resign(
     membership.resigned_at = timezone.now()
     membership.save(update_fields=["resigned_at", "updated_at"])
     _touch(membership.person)
+    member_cache.changed(association)
     audit_log(
         association=association,
         actor=acting_user,
@@ -562,6 +571,7 @@ def membership_exclude(
     membership.excluded_at = timezone.now()
     membership.exclusion_reason = reason[:255]
     membership.save(update_fields=["excluded_at", "exclusion_reason", "updated_at"])
+    member_cache.changed(association)
     audit_log(
         association=association,
         actor=acting_user,

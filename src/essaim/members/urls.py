@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import public_views, views
 
 app_name = "members"
 
@@ -16,6 +16,7 @@ member_patterns = [
     path("settings/", views.member_settings, name="settings"),
     path("for/<uuid:person_uuid>/", views.membership_add, name="add"),
     path("<uuid:membership_uuid>/", views.membership_detail, name="detail"),
+    path("<uuid:membership_uuid>/card.pdf", public_views.team_card, name="card"),
     path(
         "<uuid:membership_uuid>/<slug:action>/",
         views.membership_action,

@@ -3,7 +3,7 @@
 import uuid as uuid_module
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -85,7 +85,9 @@ def member_list(request, association_slug: str, unpaid_view: bool = False):
         "unpaid_view": unpaid_view,
         "query_string": query_without_page(request),
         "statuses": Membership.Status.choices,
-        "types": selectors.types_of(association),
+        "types": MembershipType.objects.filter(association=association).order_by(
+            "position", "name"
+        ),
         "periods": _periods(today),
         "totals": selectors.dues_totals(association, today.year),
         "bulk_form": MemberBulkForm(),
@@ -132,7 +134,9 @@ def member_export(request, association_slug: str):
     qs = selectors.member_search(association=association, **_filters(request))
     return _export(
         association,
-        selectors.member_list_page(qs),
+        qs.select_related("person", "membership_type", "household", "payment").prefetch_related(
+            "person__tags"
+        ),
         request.GET.get("format", "csv"),
         request.user,
     )
@@ -154,6 +158,8 @@ def member_bulk(request, association_slug: str):
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return _back(request, association)
     action = form.cleaned_data["action"]
+    if action == "paid" and not request.seat.can("can_manage_finances"):
+        raise PermissionDenied
     try:
         if action == "export":
             return _export(
@@ -285,6 +291,10 @@ def membership_detail(request, association_slug: str, membership_uuid):
     )
 
 
+# Money is the treasurer's: recording or cancelling a payment needs the finance capability.
+FINANCE_ACTIONS = {"pay", "unpay"}
+
+
 @require("can_manage_members")
 @require_POST
 def membership_action(request, association_slug: str, membership_uuid, action: str):
@@ -294,6 +304,8 @@ def membership_action(request, association_slug: str, membership_uuid, action: s
         "members:detail",
         kwargs={"association_slug": association.slug, "membership_uuid": membership.uuid},
     )
+    if action in FINANCE_ACTIONS and not request.seat.can("can_manage_finances"):
+        raise PermissionDenied
     try:
         if action == "pay":
             form = PaymentForm(request.POST)
@@ -375,13 +387,13 @@ def _create_membership(request, association, person, form) -> Membership | None:
                 chosen_amount_cents=data["chosen_amount_cents"],
                 reduced_proof=data["reduced_proof"],
             )
-            if data["paid"] and not membership.is_paid:
+            if data.get("paid") and not membership.is_paid:
                 services.dues_payment_record(
                     association=association,
                     acting_user=request.user,
                     memberships=[membership],
                     method=data["paid"],
-                    reference=data["reference"],
+                    reference=data.get("reference", ""),
                 )
     except ValidationError as error:
         form.add_service_errors(error)
@@ -396,7 +408,11 @@ def membership_add(request, association_slug: str, person_uuid):
     person = get_object_or_404(
         Person, association=association, uuid=person_uuid, erased_at__isnull=True
     )
-    form = MembershipCreateForm(request.POST or None, association=association)
+    form = MembershipCreateForm(
+        request.POST or None,
+        association=association,
+        can_record_payment=request.seat.can("can_manage_finances"),
+    )
     if request.method == "POST" and form.is_valid():
         membership = _create_membership(request, association, person, form)
         if membership is not None:
@@ -416,7 +432,11 @@ def member_create(request, association_slug: str):
     """A new member: their contact record and their membership on one page."""
     association = request.seat.association
     person_form = PersonForm(request.POST or None, prefix="person")
-    form = MembershipCreateForm(request.POST or None, association=association)
+    form = MembershipCreateForm(
+        request.POST or None,
+        association=association,
+        can_record_payment=request.seat.can("can_manage_finances"),
+    )
     if request.method == "POST" and person_form.is_valid() and form.is_valid():
         try:
             with transaction.atomic():

@@ -1,0 +1,20 @@
+"""Keep each membership's copy of its person's sort key and erasure in step with the person."""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from essaim.people.models import Person
+
+from .models import Membership
+
+
+@receiver(post_save, sender=Person)
+def follow_person_name(sender, instance: Person, update_fields=None, **kwargs):
+    if update_fields is not None and not {"sort_name", "erased_at"} & set(update_fields):
+        return
+    erased = instance.erased_at is not None
+    # _base_manager: a person saved outside any tenant scope (retention job, merge) still
+    # updates its memberships; the filter on the person keeps it to one association.
+    Membership._base_manager.filter(person_id=instance.pk).exclude(
+        sort_name=instance.sort_name, person_erased=erased
+    ).update(sort_name=instance.sort_name, person_erased=erased)
