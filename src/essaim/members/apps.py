@@ -8,4 +8,4 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members and dues")
 
     def ready(self) -> None:
-        from . import privacy_entries, receivers, registrations, tasks  # noqa: F401 (registries)
+        from . import demo, privacy_entries, receivers, registrations, tasks  # noqa: F401
