@@ -10,9 +10,9 @@ from essaim.settings import *  # noqa: F403
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not Django's shared in-memory database: that one locks whole tables between
     # connections, while a real SQLite file in WAL mode waits (`timeout`) like production.
-    # pytest-django gives each xdist worker its own file.
+    # One file per process: two test runs at once (or xdist workers) never share one.
     import tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405
-        "NAME": os.path.join(tempfile.gettempdir(), f"essaim-test-{os.getuid()}.sqlite3")
+        "NAME": os.path.join(tempfile.gettempdir(), f"essaim-test-{os.getpid()}.sqlite3")
     }
