@@ -16,7 +16,8 @@ urlpatterns = [
     path("", include("essaim.core.urls")),
     path("", include("essaim.people.urls")),
     path("", include("essaim.members.urls")),
-    path("m/", include("essaim.members.public_urls")),
+    # /m/… (join, renew, verify a card) and /account/memberships/ (the member portal).
+    path("", include("essaim.members.public_urls")),
     path("", include("essaim.api.urls")),
 ]
 

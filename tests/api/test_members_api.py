@@ -132,3 +132,30 @@ def test_payments_need_the_finance_capability(association, presidente, secretair
     response = api.post(f"/api/v1/memberships/{m.uuid}/payments", {"method": "cash"})
     assert response.status_code == 403
     assert "can_manage_finances" in response.json()["detail"]
+
+
+def test_join_through_the_api(api, association, presidente, mtype):
+    from essaim.core.models import OutboxEmail
+
+    payload = {
+        "membership_type": str(mtype.uuid),
+        "contact": {"first_name": "Noé", "last_name": "Neuf", "email": "noe@example.org"},
+        "statutes_accepted": True,
+        "privacy_accepted": True,
+    }
+    closed = api.post("/api/v1/join", payload)
+    assert closed.status_code == 422  # the association has not opened joining
+    with scope(association=association):
+        services.membership_settings_update(
+            association=association, acting_user=presidente, join_enabled=True
+        )
+    created = api.post("/api/v1/join", payload)
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert body["memberships"][0]["status"] == "pending_payment" and body["amount_cents"] == 2000
+    assert OutboxEmail.objects.filter(to="noe@example.org").exists()
+    again = api.post("/api/v1/join", payload)
+    assert again.status_code == 200 and again.json()["already_member"] is True
+    refused = api.post("/api/v1/join", {**payload, "statutes_accepted": False})
+    assert refused.status_code == 422
+    assert any(e["loc"][-1] == "accept_statutes" for e in refused.json()["errors"])

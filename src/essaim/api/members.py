@@ -295,3 +295,91 @@ def membership_resign(request, membership_uuid: UUID, payload: ResignIn):
         reason=payload.reason,
     )
     return _membership(request, membership_uuid)
+
+
+# --- Join ---------------------------------------------------------------------------------
+
+
+class JoinContact(Schema):
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=30)
+    address_line1: str = Field("", max_length=200)
+    address_line2: str = Field("", max_length=200)
+    postcode: str = Field("", max_length=10)
+    city: str = Field("", max_length=100)
+    birth_date: dt.date | None = None
+
+
+class JoinHouseholdMember(Schema):
+    first_name: str = Field("", max_length=150)
+    last_name: str = Field("", max_length=150)
+    email: str = Field("", max_length=254)
+    birth_date: dt.date | None = None
+
+
+class JoinIn(Schema):
+    membership_type: UUID
+    contact: JoinContact
+    household: list[JoinHouseholdMember] = Field(default_factory=list, max_length=20)
+    rate: Membership.Rate = Membership.Rate.NORMAL
+    chosen_amount_cents: int | None = Field(None, ge=0, le=10_000_000)
+    reduced_proof: str = Field("", max_length=255)
+    newsletter: bool = False
+    statutes_accepted: bool = Field(
+        False, description="The person accepted the statutes (required to join)."
+    )
+    privacy_accepted: bool = Field(
+        False, description="The person read the personal data notice (required to join)."
+    )
+
+
+class JoinOut(Schema):
+    person: UUID
+    memberships: list[MembershipOut]
+    amount_cents: int
+    already_member: bool
+
+
+join_router = Router(tags=["join"])
+
+
+@join_router.post("", response={201: JoinOut, 200: JoinOut, **ERRORS})
+@tenant("can_manage_members")
+def join(request, payload: JoinIn):
+    """A person joins, as on the public join form (for the association's own website): the
+    same rules (the form must be open, the type offered online, statutes and notice
+    accepted), the same confirmation e-mail. 200 when they were a member already."""
+    from essaim.members.join import membership_join
+
+    association = request.association
+    mtype = get_object_or_404(MembershipType, association=association, uuid=payload.membership_type)
+    data = payload.dict()
+    result = membership_join(
+        association=association,
+        membership_type=mtype,
+        contact=data["contact"],
+        household=data["household"],
+        rate=payload.rate,
+        chosen_amount_cents=payload.chosen_amount_cents,
+        reduced_proof=payload.reduced_proof,
+        newsletter=payload.newsletter,
+        statutes_accepted=payload.statutes_accepted,
+        privacy_accepted=payload.privacy_accepted,
+    )
+    memberships = list(
+        selectors.with_status(
+            Membership.objects.filter(pk__in=[m.pk for m in result.memberships]).select_related(
+                "person", "membership_type", "household"
+            ),
+            association,
+        )
+    )
+    body = {
+        "person": result.person.uuid,
+        "memberships": memberships,
+        "amount_cents": result.amount_cents,
+        "already_member": result.already_member,
+    }
+    return Status(200 if result.already_member else 201, body)

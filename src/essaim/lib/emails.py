@@ -3,8 +3,8 @@
 from dataclasses import dataclass
 
 from django.core.mail import EmailMultiAlternatives
-from django.template import TemplateDoesNotExist
-from django.template.loader import render_to_string
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template, render_to_string
 from django.utils import translation
 
 
@@ -15,11 +15,21 @@ class RenderedEmail:
     body_html: str
 
 
+def _render_text(name: str, context: dict) -> str:
+    """A plain-text template, without HTML escaping: "L'Atelier" must not reach a subject
+    line or a text body as "L&#x27;Atelier"."""
+    template = get_template(name)
+    engine_template = getattr(template, "template", None)
+    if engine_template is None:  # not the Django template engine: render as usual
+        return template.render(context)
+    return engine_template.render(Context(context, autoescape=False))
+
+
 def render_email(template: str, context: dict, language: str | None = None) -> RenderedEmail:
     """Render `emails/<template>_subject.txt`, `_body.txt` and (if present) `_body.html`."""
     with translation.override(language or translation.get_language() or "fr"):
-        subject = render_to_string(f"emails/{template}_subject.txt", context)
-        body_text = render_to_string(f"emails/{template}_body.txt", context)
+        subject = _render_text(f"emails/{template}_subject.txt", context)
+        body_text = _render_text(f"emails/{template}_body.txt", context)
         try:
             body_html = render_to_string(f"emails/{template}_body.html", context)
         except TemplateDoesNotExist:

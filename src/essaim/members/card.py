@@ -107,15 +107,21 @@ def _draw_card(pdf, membership: Membership, x: float, y: float) -> None:
     regular, bold = _font_names()
     association = membership.association
     person = membership.person
+    radius = 3 * mm
+    # Band with the association's name (and logo), inside the card's rounded corners.
+    band = 13 * mm
+    pdf.saveState()
+    outline = pdf.beginPath()
+    outline.roundRect(x, y, CARD_WIDTH, CARD_HEIGHT, radius)
+    pdf.clipPath(outline, stroke=0, fill=0)
+    pdf.setFillColor(PRIMARY)
+    pdf.rect(x, y + CARD_HEIGHT - band, CARD_WIDTH, band, stroke=0, fill=1)
+    pdf.restoreState()
     # Outline to cut along.
     pdf.setDash(3, 3)
     pdf.setStrokeColor(MUTED)
-    pdf.roundRect(x, y, CARD_WIDTH, CARD_HEIGHT, 3 * mm, stroke=1, fill=0)
+    pdf.roundRect(x, y, CARD_WIDTH, CARD_HEIGHT, radius, stroke=1, fill=0)
     pdf.setDash()
-    # Band with the association's name (and logo).
-    band = 13 * mm
-    pdf.setFillColor(PRIMARY)
-    pdf.rect(x + 0.4, y + CARD_HEIGHT - band, CARD_WIDTH - 0.8, band - 0.4, stroke=0, fill=1)
     text_x = x + 4 * mm
     logo = _logo(association)
     if logo is not None:

@@ -119,8 +119,6 @@ def join_form(request, slug: str):
                         "email_sent": result.email_sent,
                     }
                     return redirect("members_public:join_thanks", slug=association.slug)
-            if not limited:
-                status = 400 if form.errors else 200
         response = render(
             request,
             "members/public/join.html",
@@ -346,7 +344,12 @@ def portal(request):
                         else "",
                     }
                 )
-            join_open = member_settings.join_enabled and join.offered_types(association).exists()
+            # Joining again is offered to former members only (a live membership renews).
+            join_open = (
+                not any(row["resign"] for row in rows)
+                and member_settings.join_enabled
+                and join.offered_types(association).exists()
+            )
         groups.append(
             {
                 "association": association,

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import public_views, views
+from . import letters, public_views, views
 
 app_name = "members"
 
@@ -14,6 +14,7 @@ member_patterns = [
     path("types/new/", views.type_edit, name="type_create"),
     path("types/<uuid:type_uuid>/", views.type_edit, name="type_edit"),
     path("settings/", views.member_settings, name="settings"),
+    path("letters/", letters.letters, name="letters"),
     path("for/<uuid:person_uuid>/", views.membership_add, name="add"),
     path("<uuid:membership_uuid>/", views.membership_detail, name="detail"),
     path("<uuid:membership_uuid>/card.pdf", public_views.team_card, name="card"),

@@ -89,7 +89,8 @@ def member_list(request, association_slug: str, unpaid_view: bool = False):
             "position", "name"
         ),
         "periods": _periods(today),
-        "totals": selectors.dues_totals(association, today.year),
+        # The live search swaps the results only: no totals to compute for it.
+        "totals": None if request.htmx else selectors.dues_totals(association, today.year),
         "bulk_form": MemberBulkForm(),
         "has_types": MembershipType.objects.filter(association=association).exists(),
         "orderings": [
