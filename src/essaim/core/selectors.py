@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from . import dashboard
 from .models import Association, AuditLog, RoleAssignment
 
+# Labels of the activity log's actions; apps add theirs with register_action_labels().
 ACTION_LABELS = {
     "association.create": _("Association created"),
     "association.update": _("Association details changed"),
@@ -25,9 +26,15 @@ ACTION_LABELS = {
     "person.bulk_tag": _("Tag added to contacts"),
     "person.export": _("Contacts exported"),
     "consent.record": _("Consent recorded"),
+    "person.account_linked": _("Contact linked to an account"),
     "apitoken.create": _("API token created"),
     "apitoken.revoke": _("API token revoked"),
 }
+
+
+def register_action_labels(labels: dict) -> None:
+    ACTION_LABELS.update(labels)
+
 
 # Field names as shown in the activity log.
 FIELD_LABELS = {

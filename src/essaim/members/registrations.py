@@ -4,10 +4,29 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from essaim.core import dashboard, navigation
+from essaim.core.selectors import register_action_labels
 from essaim.people import panels
 
 from .models import MembershipType
 from .selectors import member_count, memberships_of
+
+register_action_labels(
+    {
+        "membership.create": _("Membership added"),
+        "membership.join": _("Joined online"),
+        "membership.paid": _("Dues paid"),
+        "membership.payment_cancel": _("Payment cancelled"),
+        "membership.approve": _("Membership approved"),
+        "membership.resign": _("Resignation"),
+        "membership.exclude": _("Exclusion"),
+        "membership.remind": _("Reminders sent"),
+        "membership.export": _("Members exported"),
+        "membership.import": _("Members imported"),
+        "membership.settings": _("Membership settings changed"),
+        "membership_type.create": _("Membership type created"),
+        "membership_type.update": _("Membership type changed"),
+    }
+)
 
 navigation.register(
     navigation.NavItem(
