@@ -57,6 +57,14 @@ def victim_objects(association, presidente):
         membership = member_services.membership_create(
             association=association, acting_user=presidente, person=person, membership_type=mtype
         )
+        from essaim.members.importing import services as import_services
+
+        import_job = import_services.import_job_create(
+            association=association,
+            acting_user=presidente,
+            data="Nom;Prénom;Courriel\nVictime;Zoé;zoe@example.org\n".encode(),
+            name="victimes.csv",
+        )
     return {
         "type_uuid": mtype.uuid,
         "membership_uuid": membership.uuid,
@@ -67,6 +75,7 @@ def victim_objects(association, presidente):
         "invitation_uuid": invitation.uuid,
         "assignment_uuid": assignment.uuid,
         "token_uuid": api_token.uuid,
+        "job_uuid": import_job.uuid,
     }
 
 

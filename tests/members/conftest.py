@@ -1,3 +1,5 @@
+import pathlib
+
 import pytest
 from django_scopes import scope
 
@@ -47,3 +49,70 @@ def make_person(association, presidente):
             )
 
     return make
+
+
+# --- Imports (test_import_*.py) -----------------------------------------------------------
+
+IMPORT_FILES = pathlib.Path(__file__).parent / "files"
+
+
+def import_file(name: str) -> bytes:
+    return (IMPORT_FILES / name).read_bytes()
+
+
+@pytest.fixture
+def run_import(association, presidente, django_capture_on_commit_callbacks):
+    """Upload, map (the automatic mapping unless given), check and import a file, through
+    the services and the tasks (immediate backend), as the screens do."""
+    from essaim.members.importing import services as import_services
+    from essaim.members.models import ImportJob
+
+    def run(data: bytes, name: str = "import.csv", *, user=None, start: bool = True, **config):
+        user = user or presidente
+        with scope(association=association):
+            job = import_services.import_job_create(
+                association=association, acting_user=user, data=data, name=name
+            )
+            config.setdefault("mapping", job.mapping)
+            config.setdefault("default_type", None)
+            config.setdefault("type_map", {})
+            config.setdefault("duplicates", ImportJob.Duplicates.FILL)
+            with django_capture_on_commit_callbacks(execute=True):
+                import_services.import_job_configure(
+                    association=association, acting_user=user, job=job, **config
+                )
+            job.refresh_from_db()
+            assert job.status == ImportJob.Status.READY, job.error
+            if start:
+                with django_capture_on_commit_callbacks(execute=True):
+                    import_services.import_job_start(
+                        association=association, acting_user=user, job=job
+                    )
+                job.refresh_from_db()
+        return job
+
+    return run
+
+
+def counts_add_up(job) -> bool:
+    counts = job.counts
+    return counts["rows"] == sum(
+        counts[key] for key in ("created", "updated", "skipped", "rejected")
+    )
+
+
+@pytest.fixture
+def english_ui(settings, monkeypatch):
+    """Pages in English: tests that read the interface's words check the source strings
+    (tests/test_translations.py checks the French catalog). The accounts' own language
+    (French by default) is not applied."""
+    from django.utils import translation
+
+    from essaim.accounts.middleware import UserLanguageMiddleware
+
+    settings.LANGUAGE_CODE = "en"
+    monkeypatch.setattr(
+        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
+    )
+    with translation.override("en"):
+        yield

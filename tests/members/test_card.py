@@ -15,6 +15,8 @@ from essaim.members.models import Membership
 from essaim.members.tokens import card_token, card_uuid, renewal_token
 from essaim.people import services as people_services
 
+pytestmark = pytest.mark.usefixtures("english_ui")
+
 
 @pytest.fixture
 def member(association, presidente, annual, make_person):

@@ -15,6 +15,8 @@ from essaim.members.models import Membership, MembershipType
 from essaim.people.models import Consent, Person
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.usefixtures("english_ui")
+
 PAY = "Chèque à l'ordre des Amis du Quartier, 12 rue des Lilas, 75011 Paris"
 
 

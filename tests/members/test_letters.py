@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 from django.utils import timezone
 from django_scopes import scope
@@ -9,6 +10,8 @@ from django_scopes import scope
 from essaim.members import services
 from essaim.members.letters import letters_due
 from essaim.members.models import Membership
+
+pytestmark = pytest.mark.usefixtures("english_ui")
 
 
 def letters_url(association):

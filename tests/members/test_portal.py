@@ -17,6 +17,8 @@ from essaim.people import services as people_services
 from essaim.people.models import Person
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.usefixtures("english_ui")
+
 PORTAL = "/account/memberships/"
 
 

@@ -168,9 +168,10 @@ def test_secretary_cannot_record_payments(client_for, secretaire, association, a
 def test_detail_actions(client_for, presidente, association, annual):
     m = members(association, presidente, annual, 1, email="a@example.org")[0]
     client = client_for(presidente)
-    action = lambda name, **data: client.post(
-        url(association, "action", membership_uuid=m.uuid, action=name), data
-    )  # noqa: E731
+
+    def action(name, **data):
+        return client.post(url(association, "action", membership_uuid=m.uuid, action=name), data)
+
     assert action("pay", method="cheque", paid_on="2026-01-05", reference="77").status_code == 302
     with scope(association=association):
         m.refresh_from_db()

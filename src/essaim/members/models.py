@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from essaim.core.models import Association, BaseModel
@@ -229,14 +230,16 @@ class Membership(BaseModel):
     """One person's membership for one period (an adhésion)."""
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", _("waiting for payment")
-        PENDING_APPROVAL = "pending_approval", _("waiting for approval")
-        UPCOMING = "upcoming", _("paid, starts later")
-        ACTIVE = "active", _("active")
-        GRACE = "grace", _("in grace period")
-        EXPIRED = "expired", _("expired")
-        RESIGNED = "resigned", _("resigned")
-        EXCLUDED = "excluded", _("excluded")
+        # A context of their own: "active" and "expired" also qualify accounts and
+        # invitations, whose French words take another gender.
+        PENDING_PAYMENT = "pending_payment", pgettext_lazy("membership", "waiting for payment")
+        PENDING_APPROVAL = "pending_approval", pgettext_lazy("membership", "waiting for approval")
+        UPCOMING = "upcoming", pgettext_lazy("membership", "paid, starts later")
+        ACTIVE = "active", pgettext_lazy("membership", "active")
+        GRACE = "grace", pgettext_lazy("membership", "in grace period")
+        EXPIRED = "expired", pgettext_lazy("membership", "expired")
+        RESIGNED = "resigned", pgettext_lazy("membership", "resigned")
+        EXCLUDED = "excluded", pgettext_lazy("membership", "excluded")
 
     class Rate(models.TextChoices):
         NORMAL = "normal", _("normal")
@@ -483,7 +486,7 @@ class ImportChunk(models.Model):
     transaction as their data: an interrupted import resumes after its last chunk.
 
     `results` is zlib-compressed JSON, one [line, outcome, label, messages, person id] per
-    row: 100,000 rows take a few hundred kilobytes.
+    row: 100,000 rows take about a megabyte.
     """
 
     class Phase(models.TextChoices):
@@ -498,6 +501,9 @@ class ImportChunk(models.Model):
     last_line = models.PositiveIntegerField()
     counts = models.JSONField(default=dict)
     results = models.BinaryField()
+    # The check's rows as read from the file (compressed JSON): the import applies them
+    # without reading and checking the file a second time. Emptied once imported.
+    rows = models.BinaryField(default=b"")
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(association="association")

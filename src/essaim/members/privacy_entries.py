@@ -6,6 +6,7 @@ from django.db.models import Max, Q
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from essaim.core.models import Association, RoleAssignment
 from essaim.core.privacy import PrivacyEntry, registry
@@ -124,5 +125,73 @@ registry.register(
         erase_person=_erase,
         apply_retention=_retention,
         order=500,
+    )
+)
+
+
+# --- Imports of spreadsheets ---------------------------------------------------------------
+
+
+def _imports_export_user(user) -> list[dict]:
+    from .models import ImportJob
+
+    with scopes_disabled():
+        jobs = ImportJob.objects.filter(created_by=user).select_related("association")
+        return [
+            {
+                "association": job.association.name,
+                "file": job.original_name,
+                "date": job.created_at.isoformat(),
+                "status": job.status,
+                "counts": job.counts,
+            }
+            for job in jobs
+        ]
+
+
+def _imports_erase_person(person) -> None:
+    """The person's name and messages leave the row results of recent imports (the uploaded
+    file itself is deleted with them, 30 days after the import)."""
+    from .importing import engine
+    from .models import ImportChunk
+
+    chunks = ImportChunk.objects.filter(
+        association_id=person.association_id, job__purged_at__isnull=True
+    )
+    for chunk in chunks.only("pk", "results"):
+        results = engine.decode_results_blob(chunk.results)
+        touched = False
+        for result in results:
+            if result[4] == person.pk:
+                result[2], result[3], touched = str(_("Anonymised contact")), [], True
+        if touched:
+            ImportChunk.objects.filter(pk=chunk.pk).update(results=engine.pack(results))
+
+
+def _imports_retention(now) -> int:
+    from .importing.services import import_jobs_purge
+
+    return import_jobs_purge(now)
+
+
+registry.register(
+    PrivacyEntry(
+        key="member_imports",
+        label=_("Imports of member lists"),
+        data=_(
+            "The spreadsheet uploaded by the team (every column of it), the result of each "
+            "of its rows, who imported it and when."
+        ),
+        purpose=_("Bringing an association's existing member list into Essaim, with a report."),
+        legal_basis=_("Legitimate interest of the association (keeping its member list)."),
+        retention=_(
+            "The file and the result of each row are deleted 30 days after the import (or "
+            "after the upload, when the import is not carried out); the counts stay."
+        ),
+        models=("members.ImportJob", "members.ImportChunk"),
+        export_user=_imports_export_user,
+        erase_person=_imports_erase_person,
+        apply_retention=_imports_retention,
+        order=510,
     )
 )

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from essaim.core.audit import audit_log, diff, snapshot
 from essaim.core.models import Association
@@ -496,7 +497,11 @@ def dues_payment_record(
         actor=acting_user,
         action="membership.paid",
         obj=payment,
-        object_repr=_("%(amount)s € for %(count)d memberships")
+        object_repr=ngettext(
+            "%(amount)s € for %(count)d membership",
+            "%(amount)s € for %(count)d memberships",
+            len(unpaid),
+        )
         % {"amount": format_euros(amount), "count": len(unpaid)},
         data={"method": method, "memberships": len(unpaid), "due_cents": due},
     )

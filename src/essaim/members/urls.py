@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import letters, public_views, views
+from . import import_views, letters, public_views, views
 
 app_name = "members"
 
@@ -14,6 +14,13 @@ member_patterns = [
     path("types/new/", views.type_edit, name="type_create"),
     path("types/<uuid:type_uuid>/", views.type_edit, name="type_edit"),
     path("settings/", views.member_settings, name="settings"),
+    path("import/", import_views.import_home, name="import"),
+    path("import/<uuid:job_uuid>/", import_views.import_job, name="import_job"),
+    path("import/<uuid:job_uuid>/columns/", import_views.import_mapping, name="import_mapping"),
+    path("import/<uuid:job_uuid>/status/", import_views.import_status, name="import_status"),
+    path("import/<uuid:job_uuid>/start/", import_views.import_run, name="import_run"),
+    path("import/<uuid:job_uuid>/report/", import_views.import_report, name="import_report"),
+    path("import/<uuid:job_uuid>/delete/", import_views.import_delete, name="import_delete"),
     path("letters/", letters.letters, name="letters"),
     path("for/<uuid:person_uuid>/", views.membership_add, name="add"),
     path("<uuid:membership_uuid>/", views.membership_detail, name="detail"),

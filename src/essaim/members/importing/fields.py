@@ -134,7 +134,8 @@ for _key, _names in {
     "paid": _titles(
         "Payé", "Payée", "Réglé", "Règlement", "Date de paiement", "Date de règlement",
         "Paiement", "Cotisation payée", "À jour de cotisation", "Statut de la commande",
-        "Date paiement", "Paid",
+        "Date paiement", "Paid", "Payé le", "Payée le", "Réglé le", "Date du paiement",
+        "Date du règlement", "Encaissé le",
     ),
     "payment_method": _titles(
         "Moyen de paiement", "Mode de paiement", "Mode de règlement", "Moyen de règlement",
@@ -362,7 +363,8 @@ def mapping_problems(mapping: dict[str, str], header: list[str]) -> list[str]:
         problems.append(
             str(
                 _(
-                    "Choose at least the column of the last name, of the whole name or of the e-mail."
+                    "Choose at least the column of the last name, of the whole name or of "
+                    "the e-mail."
                 )
             )
         )

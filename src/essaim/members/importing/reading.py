@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -39,7 +40,12 @@ csv.field_size_limit(MAX_BYTES)
 CSV = "csv"
 XLSX = "xlsx"
 DELIMITERS = (";", ",", "\t", "|")
-DELIMITER_NAMES = {";": "point-virgule", ",": "virgule", "\t": "tabulation", "|": "barre"}
+DELIMITER_NAMES = {
+    ";": gettext_lazy("semicolon"),
+    ",": gettext_lazy("comma"),
+    "\t": gettext_lazy("tab"),
+    "|": gettext_lazy("vertical bar"),
+}
 
 
 class FileRefused(Exception):
@@ -282,11 +288,8 @@ def _xlsx_records(data: bytes, sheet: str) -> Iterator[tuple[int, list[Cell]]]:
 def _trim(row: list[Cell]) -> list[Cell]:
     """Cells stripped of surrounding spaces; trailing empty cells (trailing separators,
     formatted but empty Excel columns) removed. A blank row becomes []."""
-    cells: list[Cell] = []
-    for value in row:
-        if isinstance(value, str):
-            value = value.strip().strip("\ufeff\u00a0\u202f").strip()
-        cells.append(value)
+    # str.strip() also takes the no-break spaces French spreadsheets put around values.
+    cells = [value.strip() if value.__class__ is str else value for value in row]
     while cells and (cells[-1] is None or cells[-1] == ""):
         cells.pop()
     return cells
@@ -403,7 +406,7 @@ def inspect(table: Table) -> Inspection:
         for index, value in enumerate(cells[:width]):
             if value is None or value == "":
                 continue
-            text = cell_text(value)
+            text = value if value.__class__ is str else cell_text(value)
             if len(samples[index]) < SAMPLES and text not in samples[index]:
                 samples[index].append(text[:60])
             values = distinct[index]

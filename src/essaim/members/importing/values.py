@@ -23,7 +23,10 @@ _TEXT_MARKER = re.compile(r"^'(?=[=+\-@\t\r])")
 
 def text(value: Cell) -> str:
     """A cell as plain text, kept as typed: a formula is text, never computed."""
-    return _TEXT_MARKER.sub("", " ".join(cell_text(value).split()))
+    result = " ".join((value if value.__class__ is str else cell_text(value)).split())
+    if result[:1] == "'":
+        result = _TEXT_MARKER.sub("", result)
+    return result
 
 
 def multiline_text(value: Cell) -> str:
@@ -39,8 +42,8 @@ _MONTHS = {
     "septembre": 9, "sept": 9, "sep": 9, "octobre": 10, "oct": 10, "novembre": 11, "nov": 11,
     "decembre": 12, "dec": 12,
 }  # fmt: skip
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ T].*)?$")
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:[ t].*)?$")
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ t].*)?$")
 _WORD_DATE = re.compile(r"^(\d{1,2})(?:er)?[ \-.]*([a-z]+)\.?[ \-.]*(\d{2}|\d{4})$")
 _SERIAL = re.compile(r"^\d{5}(?:[.,]\d+)?$")
 # Excel's serial numbers for 01/01/1900 … 31/12/2199: a bare number in a date column.
@@ -71,17 +74,14 @@ def parse_date(value: Cell, *, epoch: dt.datetime | None = None) -> dt.date | No
         return value.date()
     if isinstance(value, dt.date):
         return value
-    invalid = _("“%(value)s” is not a date: write it like 31/12/1980.") % {
-        "value": text(value)[:40]
-    }
     if isinstance(value, bool):
-        raise ValueError(invalid)
+        raise ValueError(_not_a_date(value))
     if isinstance(value, int | float):
         if 1900 <= value <= 2100 and float(value).is_integer():
             raise ValueError(_("Only a year (%(value)s): give the whole date.") % {"value": value})
         if _SERIAL_MIN <= value <= _SERIAL_MAX:
             return _from_serial(float(value), epoch)
-        raise ValueError(invalid)
+        raise ValueError(_not_a_date(value))
     raw = text(value)
     folded = fold(raw)
     try:
@@ -101,7 +101,11 @@ def parse_date(value: Cell, *, epoch: dt.datetime | None = None) -> dt.date | No
         raise ValueError(_("“%(value)s” is not a date that exists.") % {"value": raw[:40]}) from exc
     if re.fullmatch(r"\d{4}", folded):
         raise ValueError(_("Only a year (%(value)s): give the whole date.") % {"value": raw})
-    raise ValueError(invalid)
+    raise ValueError(_not_a_date(value))
+
+
+def _not_a_date(value: Cell) -> str:
+    return _("“%(value)s” is not a date: write it like 31/12/1980.") % {"value": text(value)[:40]}
 
 
 # --- Amounts ----------------------------------------------------------------------------------
@@ -111,15 +115,24 @@ _SPACES = re.compile(r"[\s\u00a0\u202f']")
 MAX_CENTS = 100_000_00
 
 
+class _NotAnAmount(ValueError):
+    def __init__(self, value: Cell):
+        super().__init__(value)
+        self.value = value
+
+    def __str__(self) -> str:
+        return _("“%(value)s” is not an amount: write it like 20 or 12,50.") % {
+            "value": text(self.value)[:40]
+        }
+
+
 def parse_amount(value: Cell) -> int | None:
     """Cents from "20", "20,00", "20,00 €", "1 234,50", "1.234,50", "€20", or a number."""
     if value is None or value == "":
         return None
-    invalid = _("“%(value)s” is not an amount: write it like 20 or 12,50.") % {
-        "value": text(value)[:40]
-    }
+    invalid = _NotAnAmount(value)
     if isinstance(value, bool):
-        raise ValueError(invalid)
+        raise invalid
     if isinstance(value, int | float):
         amount = Decimal(str(value))
     else:
@@ -135,13 +148,13 @@ def parse_amount(value: Cell) -> int | None:
         else:
             raw = raw.replace(",", ".")
         if raw.count(".") > 1 or not re.fullmatch(r"[+-]?\d*\.?\d*", raw):
-            raise ValueError(invalid)
+            raise invalid
         try:
             amount = Decimal(raw)
         except InvalidOperation as exc:
-            raise ValueError(invalid) from exc
+            raise invalid from exc
     if not amount.is_finite():
-        raise ValueError(invalid)
+        raise invalid
     if amount < 0:
         raise ValueError(_("A negative amount (%(value)s) cannot be dues.") % {"value": amount})
     cents = (amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP)

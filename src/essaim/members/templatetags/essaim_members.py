@@ -12,3 +12,14 @@ def euros(cents) -> str:
         return format_euros(int(cents or 0))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def month_name(number) -> str:
+    """9 → "septembre" (in the current language)."""
+    from django.utils.dates import MONTHS
+
+    try:
+        return str(MONTHS[int(number)])
+    except (KeyError, TypeError, ValueError):
+        return ""
