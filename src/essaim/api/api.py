@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AuthRateThrottle
 
 from .auth import TokenAuth
+from .imports import import_router
 from .members import join_router, membership_router, type_router
 from .routers import association_router, person_router
 
@@ -135,6 +136,7 @@ api.add_router("/persons", person_router)
 api.add_router("/membership-types", type_router)
 api.add_router("/memberships", membership_router)
 api.add_router("/join", join_router)
+api.add_router("/member-imports", import_router)
 
 # Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
 # answers in the API's error shape, not with the HTML page of the site.

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -154,7 +153,7 @@ def import_job(request, association_slug: str, job_uuid):
         "filters": _filters(),
         "query_string": query_without_page(request),
         "preview": import_selectors.results_phase(job) == "preview",
-        "stalled": _stalled(job),
+        "stalled": engine.is_stalled(job),
         "mapped": _mapped_fields(job),
         **_counts_context(job),
     }
@@ -180,14 +179,6 @@ def _mapped_fields(job: ImportJob) -> list[tuple[str, str]]:
     ]
 
 
-def _stalled(job: ImportJob) -> bool:
-    return (
-        job.status == ImportJob.Status.RUNNING
-        and job.heartbeat_at is not None
-        and job.heartbeat_at < timezone.now() - engine.STALE_AFTER
-    )
-
-
 @require("can_manage_members")
 def import_status(request, association_slug: str, job_uuid):
     """The progress fragment the job page polls; asks for a reload once the work is done."""
@@ -195,7 +186,7 @@ def import_status(request, association_slug: str, job_uuid):
     response = render(
         request,
         "members/import/_status.html",
-        {"association": request.seat.association, "job": job, "stalled": _stalled(job)},
+        {"association": request.seat.association, "job": job, "stalled": engine.is_stalled(job)},
     )
     if request.htmx and not job.is_working:
         response["HX-Refresh"] = "true"

@@ -63,6 +63,16 @@ COUNT_NAMES = {CREATED: "created", UPDATED: "updated", SKIPPED: "skipped", REJEC
 # it may be resumed.
 STALE_AFTER = dt.timedelta(minutes=10)
 
+
+def is_stalled(job: ImportJob, now: dt.datetime | None = None) -> bool:
+    """A running import whose worker stopped beating: it can be resumed."""
+    return (
+        job.status == ImportJob.Status.RUNNING
+        and job.heartbeat_at is not None
+        and job.heartbeat_at < (now or timezone.now()) - STALE_AFTER
+    )
+
+
 PERSON_TEXT_FIELDS = (
     "first_name",
     "last_name",

@@ -194,12 +194,7 @@ def import_job_configure(
 def import_job_start(*, association: Association, acting_user, job: ImportJob) -> ImportJob:
     """Import the checked rows, in the background; also resumes an interrupted import."""
     job = _lock(association, job)
-    now = timezone.now()
-    stalled = (
-        job.status == ImportJob.Status.RUNNING
-        and job.heartbeat_at is not None
-        and job.heartbeat_at < now - engine.STALE_AFTER
-    )
+    stalled = engine.is_stalled(job)
     if job.purged_at or not (
         job.status in (ImportJob.Status.READY, ImportJob.Status.FAILED) or stalled
     ):
