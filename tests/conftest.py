@@ -22,6 +22,15 @@ def _media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: on SQLite a rolled-back test's ids come back in
+    the next test, and a cached figure (members.cache, rate limits) must not follow them."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fail_on_error_logs(request, caplog):
     """An ERROR log (a 500, an exception in a task) fails the test that caused it."""
     caplog.set_level(logging.WARNING)

@@ -87,6 +87,32 @@ def test_list_query_count_is_constant(client_for, presidente, association, annua
     assert len(few) == len(many), [q["sql"] for q in many]
 
 
+def test_cached_list_count_follows_every_change(client_for, presidente, association, annual):
+    """The count of a filtered list is cached; a payment, a new member or an erased contact
+    shows at once."""
+    made = members(association, presidente, annual, 3)
+    client = client_for(presidente)
+
+    def count(query=""):
+        return client.get(url(association, "list") + query).context["page"].paginator.count
+
+    assert (count(), count("?status=active"), count("?status=pending_payment")) == (3, 0, 3)
+    with scope(association=association):
+        services.dues_payment_record(
+            association=association, acting_user=presidente, memberships=[made[0]], method="cash"
+        )
+    assert (count("?status=active"), count("?status=pending_payment")) == (1, 2)
+    members(association, presidente, annual, 2)
+    assert (count(), count("?status=pending_payment")) == (5, 4)
+    from essaim.people import services as people_services
+
+    with scope(association=association):
+        people_services.person_erase(
+            association=association, acting_user=presidente, person=made[1].person
+        )
+    assert (count(), count("?status=pending_payment")) == (4, 3)
+
+
 def test_filters_search_unpaid_and_htmx(client_for, presidente, association, annual):
     made = members(association, presidente, annual, 2, city="Lyon")
     with scope(association=association):

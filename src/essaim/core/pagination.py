@@ -1,3 +1,5 @@
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
@@ -32,11 +34,13 @@ class DeferredJoinPages:
 
     ordered = True
 
-    def __init__(self, queryset: QuerySet):
+    def __init__(self, queryset: QuerySet, count: Callable[[], int] | None = None):
         self.queryset = queryset
+        self._count = count
 
     def count(self) -> int:
-        return self.queryset.count()
+        """The number of rows; `count`, when given, computes it instead (a cached count)."""
+        return self._count() if self._count else self.queryset.count()
 
     def __getitem__(self, key: slice) -> QuerySet:
         ids = self.queryset.prefetch_related(None).values("pk")[key]

@@ -24,9 +24,10 @@ def _bump(association_id: int) -> None:
         cache.set(key, 1, None)
 
 
-def changed(association) -> None:
-    _bump(association.pk)
-    transaction.on_commit(lambda: _bump(association.pk))
+def changed(association=None, *, association_id: int | None = None) -> None:
+    pk = association.pk if association is not None else association_id
+    _bump(pk)
+    transaction.on_commit(lambda: _bump(pk))
 
 
 def cached(association, name: str, compute):

@@ -5,6 +5,7 @@ from django.dispatch import receiver
 
 from essaim.people.models import Person
 
+from . import cache as member_cache
 from .models import Membership
 
 
@@ -15,6 +16,10 @@ def follow_person_name(sender, instance: Person, update_fields=None, **kwargs):
     erased = instance.erased_at is not None
     # _base_manager: a person saved outside any tenant scope (retention job, merge) still
     # updates its memberships; the filter on the person keeps it to one association.
-    Membership._base_manager.filter(person_id=instance.pk).exclude(
-        sort_name=instance.sort_name, person_erased=erased
-    ).update(sort_name=instance.sort_name, person_erased=erased)
+    updated = (
+        Membership._base_manager.filter(person_id=instance.pk)
+        .exclude(sort_name=instance.sort_name, person_erased=erased)
+        .update(sort_name=instance.sort_name, person_erased=erased)
+    )
+    if updated:  # the cached counts leave out erased persons
+        member_cache.changed(association_id=instance.association_id)

@@ -76,7 +76,12 @@ def member_list(request, association_slug: str, unpaid_view: bool = False):
     if unpaid_view:
         filters["unpaid"] = True
     qs = selectors.member_search(association=association, **filters)
-    page = paginate(request, selectors.member_list_page(qs))
+    page = paginate(
+        request,
+        selectors.member_list_page(
+            qs, association, cache_count=not filters.get("query") and not filters.get("tag")
+        ),
+    )
     today = timezone.localdate()
     context = {
         "association": association,
