@@ -281,6 +281,9 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION  # http://127.0.0.1 in the d
 # Off: tracking writes the session row on every request (a write per page view).
 USERSESSIONS_TRACK_ACTIVITY = False
 ESSAIM_MFA_GRACE_DAYS = int(os.environ.get("ESSAIM_MFA_GRACE_DAYS", "7"))
+# Submissions of the public join form per hour and per client address (a shared address,
+# e.g. a community centre, may need more).
+ESSAIM_JOIN_RATE_LIMIT = int(os.environ.get("ESSAIM_JOIN_RATE_LIMIT", "10"))
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "memory://" if TESTING else f"file://{VAR_DIR / 'mail'}")

@@ -66,6 +66,19 @@ def test_no_reminder_when_renewed_resigned_or_without_email(
     assert send_membership_reminders(renewed.period_end - dt.timedelta(days=7)) == 0
 
 
+def test_no_renewal_reminder_for_dues_never_paid(association, presidente, annual, make_person):
+    """Renewing is for members who paid; the unpaid get the team's dues reminder."""
+    with scope(association=association):
+        unpaid = services.membership_create(
+            association=association,
+            acting_user=presidente,
+            person=make_person(email="u@example.org"),
+            membership_type=annual,
+        )
+    assert send_membership_reminders(unpaid.period_end - dt.timedelta(days=7)) == 0
+    assert not OutboxEmail.objects.filter(kind="membership_reminder").exists()
+
+
 def test_public_renewal_link(client, association, presidente, annual, make_person):
     m = _member(
         association, presidente, annual, make_person(first_name="Émilie", email="e@example.org")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_scopes import scope
 
-from essaim.core.models import AuditLog
+from essaim.core.models import AuditLog, OutboxEmail
 from essaim.members import selectors, services
 from essaim.members.models import DuesPayment, Membership
 
@@ -187,7 +187,7 @@ def test_resign_exclude_approve(scoped, presidente, annual, make_person):
     pending = services.membership_create(
         association=scoped,
         acting_user=None,
-        person=make_person(),
+        person=make_person(email="nouvelle@example.org"),
         membership_type=annual,
         source="online",
         approved=False,
@@ -200,6 +200,11 @@ def test_resign_exclude_approve(scoped, presidente, annual, make_person):
     services.membership_approve(association=scoped, acting_user=presidente, membership=pending)
     pending.refresh_from_db()
     assert pending.status_on(timezone.localdate(), approval_required=True) == S.ACTIVE
+    # The join e-mail promised it: the member is told, once.
+    services.membership_approve(association=scoped, acting_user=presidente, membership=pending)
+    told = OutboxEmail.objects.filter(kind="membership_approved", to=pending.person.email)
+    assert told.count() == 1
+    assert "/account/memberships/" in told.get().body_text
 
 
 def test_renew_is_idempotent_and_continues(scoped, presidente, annual, make_person):

@@ -183,10 +183,14 @@ def test_secretary_cannot_record_payments(client_for, secretaire, association, a
         {"method": "cash", "paid_on": "2026-01-05"},
     )
     assert response.status_code == 403
+    listing = client.get(url(association, "list")).content.decode()
+    assert 'value="paid"' not in listing and 'name="method"' not in listing
     response = client.post(
         url(association, "bulk"), {"action": "paid", "method": "cash", "selected": [str(m.uuid)]}
     )
-    assert response.status_code == 403
+    assert response.status_code == 302  # refused with a message, nothing recorded
+    with scope(association=association):
+        assert not DuesPayment.objects.exists()
     form = client.get(url(association, "create")).content.decode()
     assert 'name="paid"' not in form
 

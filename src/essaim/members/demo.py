@@ -147,17 +147,11 @@ def _velo(context: dict) -> None:
         )
         # 1,200 members of the season, created in bulk (the demo must load in seconds).
         period = season.period_for(timezone.localdate())
-        payment = DuesPayment.objects.create(
-            association=velo,
-            amount_cents=0,
-            method="cash",
-            paid_on=period.start,
-            note="Permanences de la rentrée (démo)",
-        )
         rng = random.Random(69)
         rows = []
         for person in Person.objects.filter(association=velo).order_by("id")[:1200]:
             paid = rng.random() < 0.85
+            reduced = rng.random() < 0.3
             rows.append(
                 Membership(
                     association=velo,
@@ -167,20 +161,33 @@ def _velo(context: dict) -> None:
                     period_start=period.start,
                     period_end=period.end,
                     grace_until=period.end + dt.timedelta(days=30),
-                    rate="reduced" if rng.random() < 0.3 else "normal",
-                    amount_due_cents=1500,
-                    payment=payment if paid else None,
-                    paid_on=period.start if paid else None,
+                    rate="reduced" if reduced else "normal",
+                    amount_due_cents=500 if reduced else 1500,
+                    paid_on=period.start + dt.timedelta(days=rng.randrange(0, 45))
+                    if paid
+                    else None,
                     approved_at=timezone.now(),
                     source=Membership.Source.IMPORT,
                 )
             )
-        for row in rows:
-            if row.rate == "reduced":
-                row.amount_due_cents = 500
+        # One payment per member, as at the workshop's desk (bulk: the demo loads in seconds).
+        paid_rows = [row for row in rows if row.paid_on]
+        payments = DuesPayment.objects.bulk_create(
+            [
+                DuesPayment(
+                    association=velo,
+                    amount_cents=row.amount_due_cents,
+                    method=rng.choice(["cash", "card", "transfer"]),
+                    paid_on=row.paid_on,
+                    note="Permanences de la rentrée (démo)",
+                )
+                for row in paid_rows
+            ],
+            batch_size=500,
+        )
+        for row, payment in zip(paid_rows, payments, strict=True):
+            row.payment = payment
         Membership.objects.bulk_create(rows, batch_size=500)
-        payment.amount_cents = sum(r.amount_due_cents for r in rows if r.payment)
-        payment.save(update_fields=["amount_cents"])
 
 
 def load(context: dict) -> None:

@@ -306,6 +306,15 @@ class MemberBulkForm(EssaimForm):
     )
     tag = forms.CharField(label=_("Tag"), required=False, max_length=60)
 
+    def __init__(self, *args, can_pay: bool = True, **kwargs):
+        """`can_pay`: the user may record payments (finances); else "mark as paid" is not
+        offered."""
+        super().__init__(*args, **kwargs)
+        self.can_pay = can_pay
+        choices = [c for c in self.fields["action"].choices if can_pay or c[0] != "paid"]
+        self.fields["action"].choices = [("", _("Choose an action…")), *choices]
+        self.fields["action"].error_messages["required"] = _("Choose what to do.")
+
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("action") == "tag" and not (cleaned.get("tag") or "").strip():

@@ -59,6 +59,9 @@ def due_reminders(association, offsets: list[int], today: dt.date):
                 resigned_at__isnull=True,
                 excluded_at__isnull=True,
                 renewed_by__isnull=True,
+                # Renewing is for members who paid; unpaid dues get the team's reminder
+                # ("send a reminder"), which asks for the payment instead.
+                paid_on__isnull=False,
                 membership_type__is_active=True,
                 person__erased_at__isnull=True,
             )

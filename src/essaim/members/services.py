@@ -538,7 +538,36 @@ def membership_approve(*, association: Association, acting_user, membership: Mem
         audit_log(
             association=association, actor=acting_user, action="membership.approve", obj=membership
         )
+        _tell_approved(association, membership)
     return membership
+
+
+def _tell_approved(association: Association, membership: Membership) -> None:
+    """The join e-mail promised "you will be told": tell the member (or the payer of a
+    household) that the team confirmed the membership."""
+    from essaim.core.emails import email_enqueue
+
+    from .join import portal_url
+
+    person = membership.person
+    if not person.email or person.is_erased:
+        return
+    email_enqueue(
+        to=person.email,
+        template="membership_approved",
+        association=association,
+        context={
+            "person": person,
+            "membership_type": membership.membership_type,
+            "period": membership.period.label(),
+            "to_pay": not membership.is_paid and membership.amount_due_cents > 0,
+            # A household member's share is 0: they wait for the household's payment.
+            "household_pays": not membership.is_paid and membership.amount_due_cents == 0,
+            "amount": format_euros(membership.amount_due_cents),
+            "payment_instructions": settings_for(association).payment_instructions,
+            "portal_url": portal_url(),
+        },
+    )
 
 
 @transaction.atomic

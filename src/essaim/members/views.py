@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from essaim.core.audit import audit_log
@@ -63,8 +63,8 @@ def _uuid_or_empty(value: str) -> str:
 def _periods(today):
     years = [str(y) for y in range(today.year + 1, today.year - 6, -1)]
     return [
-        (selectors.PERIOD_CURRENT, _("Current")),
-        (selectors.PERIOD_ALL, _("All")),
+        (selectors.PERIOD_CURRENT, pgettext("periods", "Current")),
+        (selectors.PERIOD_ALL, pgettext("periods", "All")),
         *((y, y) for y in years),
     ]
 
@@ -96,7 +96,7 @@ def member_list(request, association_slug: str, unpaid_view: bool = False):
         "periods": _periods(today),
         # The live search swaps the results only: no totals to compute for it.
         "totals": None if request.htmx else selectors.dues_totals(association, today.year),
-        "bulk_form": MemberBulkForm(),
+        "bulk_form": MemberBulkForm(can_pay=request.seat.can("can_manage_finances")),
         "has_types": MembershipType.objects.filter(association=association).exists(),
         "orderings": [
             ("name", _("Name (A → Z)")),
@@ -152,7 +152,7 @@ def member_export(request, association_slug: str):
 @require_POST
 def member_bulk(request, association_slug: str):
     association = request.seat.association
-    form = MemberBulkForm(request.POST)
+    form = MemberBulkForm(request.POST, can_pay=request.seat.can("can_manage_finances"))
     selected = [_uuid_or_empty(v) for v in request.POST.getlist("selected")[:5000]]
     memberships = Membership.objects.filter(
         association=association, uuid__in=[s for s in selected if s]
@@ -164,8 +164,6 @@ def member_bulk(request, association_slug: str):
         messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
         return _back(request, association)
     action = form.cleaned_data["action"]
-    if action == "paid" and not request.seat.can("can_manage_finances"):
-        raise PermissionDenied
     try:
         if action == "export":
             return _export(

@@ -1,4 +1,5 @@
 from django import template
+from django.utils import formats, translation
 from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 
@@ -39,3 +40,15 @@ def changes_summary(changes: dict) -> str:
         else:
             parts.append((field, ""))
     return format_html_join("; ", "{}{}", parts) or _("(none)")
+
+
+@register.filter
+def long_date(value) -> str:
+    """A date in words: "1er septembre 2026" in French (the first of the month is "1er"),
+    "1 September 2026" in English."""
+    if not value:
+        return ""
+    text = formats.date_format(value, "j F Y")
+    if value.day == 1 and (translation.get_language() or "").startswith("fr"):
+        text = "1er" + text[1:]
+    return text
