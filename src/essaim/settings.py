@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "essaim.core",
     "essaim.accounts",
     "essaim.people",
+    "essaim.payments",
     "essaim.members",
     "essaim.api",
 ]

@@ -1,0 +1,14 @@
+"""The payments app in the shell: labels of its activity log entries."""
+
+from django.utils.translation import gettext_lazy as _
+
+from essaim.core.selectors import FIELD_LABELS, register_action_labels
+
+register_action_labels(
+    {
+        "payment.record": _("Payment recorded"),
+        "payment.status": _("Payment status changed"),
+    }
+)
+# The activity log shows a status change as "status: before → after".
+FIELD_LABELS.setdefault("status", _("status"))
