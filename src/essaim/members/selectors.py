@@ -96,6 +96,8 @@ def period_filter(period: str, today: dt.date) -> Q:
     )
 
 
+SEARCH_IDS_INLINE = 5000
+
 ORDERINGS = {
     "name": ("sort_name", "id"),
     "-name": ("-sort_name", "-id"),
@@ -128,7 +130,14 @@ def member_search(
         matching = Person.objects.filter(association=association)
         for term in terms:
             matching = matching.filter(search_text__contains=term)
-        qs = qs.filter(person_id__in=matching.values("pk"))
+        # Up to SEARCH_IDS_INLINE matches, their ids are read first and written into the
+        # query: the planner then knows how few rows it joins (with a subquery it guessed,
+        # and on 100,000 members sometimes sorted them all before filtering: 300 ms).
+        ids = list(matching.values_list("pk", flat=True)[: SEARCH_IDS_INLINE + 1])
+        if len(ids) <= SEARCH_IDS_INLINE:
+            qs = qs.filter(person_id__in=ids)
+        else:
+            qs = qs.filter(person_id__in=matching.values("pk"))
     if status in S.values:
         qs = qs.filter(status_filter(status, today, approval))
     if type_uuid:
