@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 # In the order `make bench` runs them. Planned: petition_sign, mailing_send, vote_count,
 # missions_search.
-MODULES: tuple[str, ...] = ("persons_list", "members_list", "members_import")
+MODULES: tuple[str, ...] = (
+    "persons_list",
+    "members_list",
+    "members_import",
+    "receipts_pdf",
+    "webhooks_replay",
+)
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "essaim.people",
     "essaim.payments",
     "essaim.members",
+    "essaim.fundraising",
     "essaim.api",
 ]
 
@@ -285,12 +286,18 @@ ESSAIM_MFA_GRACE_DAYS = int(os.environ.get("ESSAIM_MFA_GRACE_DAYS", "7"))
 # Submissions of the public join form per hour and per client address (a shared address,
 # e.g. a community centre, may need more).
 ESSAIM_JOIN_RATE_LIMIT = int(os.environ.get("ESSAIM_JOIN_RATE_LIMIT", "10"))
+# Processes drawing the PDFs of an annual receipts run (0: one per core, at most 4; the test
+# suite draws in its own process).
+ESSAIM_RECEIPT_PROCESSES = int(os.environ.get("ESSAIM_RECEIPT_PROCESSES", "1" if TESTING else "0"))
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "memory://" if TESTING else f"file://{VAR_DIR / 'mail'}")
 _email = dj_email_url.parse(EMAIL_URL)
 EMAIL_BACKEND = _email["EMAIL_BACKEND"]
-EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH") or str(VAR_DIR / "mail")
+# dj-email-url drops the leading slash of file:///abs/path; the path is what follows file://.
+EMAIL_FILE_PATH = (EMAIL_URL[len("file://") :] if EMAIL_URL.startswith("file://") else "") or str(
+    VAR_DIR / "mail"
+)
 EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
 EMAIL_PORT = _email.get("EMAIL_PORT") or 25
 EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""

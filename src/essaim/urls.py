@@ -18,7 +18,11 @@ urlpatterns = [
     path("", include("essaim.members.urls")),
     # /m/… (join, renew, verify a card) and /account/memberships/ (the member portal).
     path("", include("essaim.members.public_urls")),
+    path("", include("essaim.fundraising.urls")),
+    # /account/receipts/ (the donor's tax receipts).
+    path("", include("essaim.fundraising.public_urls")),
     path("", include("essaim.api.urls")),
+    path("", include("essaim.payments.urls")),  # /webhooks/<service>/<token>/
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:

@@ -3,12 +3,16 @@
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from django_scopes import ScopeError, scope, scopes_disabled
 
 from essaim.api.services import apitoken_create
 from essaim.core import services as core_services
 from essaim.core.models import Role, RoleAssignment
+from essaim.fundraising import services as fundraising_services
+from essaim.fundraising.models import ReceiptRun, TaxReceipt
 from essaim.people.models import Person
 
 
@@ -65,7 +69,35 @@ def victim_objects(association, presidente):
             data="Nom;Prénom;Courriel\nVictime;Zoé;zoe@example.org\n".encode(),
             name="victimes.csv",
         )
+        gift = fundraising_services.gift_record(
+            association=association,
+            acting_user=presidente,
+            person=person,
+            amount_cents=5000,
+            received_on=membership.period_start,
+            method="cheque",
+        )
+        # A receipt as issued: the number and the stored PDF are all the URLs need.
+        receipt = TaxReceipt(
+            association=association,
+            year=2026,
+            sequence=1,
+            number="2026-000001",
+            kind="single",
+            donor_kind="individual",
+            person=person,
+            amount_cents=5000,
+            first_gift_on=gift.received_on,
+            last_gift_on=gift.received_on,
+            issued_at=timezone.now(),
+        )
+        receipt.pdf.save("2026-000001.pdf", ContentFile(b"%PDF-1.4 victim"), save=True)
+        receipt.gifts.set([gift])
+        run = ReceiptRun.objects.create(association=association, year=2026)
     return {
+        "gift_uuid": gift.uuid,
+        "receipt_uuid": receipt.uuid,
+        "run_uuid": run.uuid,
         "type_uuid": mtype.uuid,
         "membership_uuid": membership.uuid,
         "action": "pay",

@@ -8,7 +8,6 @@ along the dotted line; or shown on a phone.
 
 import io
 import logging
-from pathlib import Path
 
 import qrcode
 from django.conf import settings
@@ -19,9 +18,10 @@ from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
+
+from essaim.lib.pdf import fit_text as _fit
+from essaim.lib.pdf import font_names as _font_names
 
 from .models import Membership
 from .tokens import card_token
@@ -32,27 +32,6 @@ CARD_WIDTH = 85.6 * mm  # ISO/IEC 7810 ID-1, the size of a bank card: it fits a 
 CARD_HEIGHT = 53.98 * mm
 PRIMARY = HexColor("#0f4c81")
 MUTED = HexColor("#555555")
-
-# DejaVu covers the names reportlab's built-in Helvetica cannot draw (Nguyễn, Đào,
-# Wałęsa…); Debian installs it with most desktops and browsers. Without it, Helvetica.
-_FONT_FILES = {
-    "EssaimSans": ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",),
-    "EssaimSans-Bold": ("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",),
-}
-_fonts: tuple[str, str] | None = None
-
-
-def _font_names() -> tuple[str, str]:
-    global _fonts
-    if _fonts is None:
-        try:
-            for name, paths in _FONT_FILES.items():
-                path = next(p for p in paths if Path(p).exists())
-                pdfmetrics.registerFont(TTFont(name, path))
-            _fonts = ("EssaimSans", "EssaimSans-Bold")
-        except (StopIteration, OSError):
-            _fonts = ("Helvetica", "Helvetica-Bold")
-    return _fonts
 
 
 def verification_url(membership: Membership) -> str:
@@ -68,17 +47,6 @@ def qr_image(data: str):
     code.add_data(data)
     code.make(fit=True)
     return code.make_image(fill_color="black", back_color="white").get_image()
-
-
-def _fit(text: str, font: str, size: float, width: float, minimum: float = 6) -> tuple[str, float]:
-    """Shrink the text to fit `width`, down to `minimum` points, then cut it with an ellipsis."""
-    while size > minimum and pdfmetrics.stringWidth(text, font, size) > width:
-        size -= 0.5
-    if pdfmetrics.stringWidth(text, font, size) > width:
-        while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-            text = text[:-1]
-        text = text.rstrip() + "…"
-    return text, size
 
 
 def _logo(association):

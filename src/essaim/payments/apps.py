@@ -8,4 +8,4 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import privacy_entries, registrations  # noqa: F401
+        from . import privacy_entries, registrations, tasks  # noqa: F401

@@ -6,10 +6,13 @@ its amount, date, method and reference stay for ten years (Code de commerce, art
 even when the payer asks to be forgotten (see privacy_entries.py).
 """
 
+import hashlib
+import secrets
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -18,6 +21,8 @@ from django_scopes import ScopedManager
 from essaim.core.models import Association, BaseModel
 from essaim.lib.money import format_euros
 from essaim.people.models import Person
+
+from .crypto import EncryptedSecretField, Secret
 
 
 class Payment(BaseModel):
@@ -145,3 +150,157 @@ class Payment(BaseModel):
     @property
     def is_received(self) -> bool:
         return self.status == self.Status.SUCCEEDED
+
+
+class ProviderAccount(BaseModel):
+    """An association's account at an online payment service (Stripe, HelloAsso).
+
+    One per association and service. The service is offered to payers when the account is
+    enabled and its keys are set (`is_configured`). Secrets are encrypted at rest (see
+    crypto.py); the webhook token makes the address the service notifies unguessable and
+    tells which association a notification is for.
+    """
+
+    class Provider(models.TextChoices):
+        STRIPE = "stripe", "Stripe"
+        HELLOASSO = "helloasso", "HelloAsso"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    provider = models.CharField(_("payment service"), max_length=12, choices=Provider.choices)
+    enabled = models.BooleanField(
+        _("offered to payers"),
+        default=True,
+        help_text=_("Untick to stop offering this service without losing its settings."),
+    )
+    # Stripe: the publishable key is public by design (it is sent to browsers).
+    publishable_key = models.CharField(_("publishable key"), max_length=255, blank=True)
+    # HelloAsso: the association's slug in its HelloAsso addresses, and its API client id.
+    organization_slug = models.CharField(
+        _("organization slug at HelloAsso"), max_length=100, blank=True
+    )
+    client_id = models.CharField(_("API client id"), max_length=255, blank=True)
+    # Stripe secret key (sk_…, or a restricted key rk_…) or HelloAsso client secret.
+    secret_key = EncryptedSecretField(_("secret key"), blank=True)
+    # Stripe's signing secret of the webhook endpoint (whsec_…); HelloAsso signs nothing.
+    webhook_secret = EncryptedSecretField(_("webhook signing secret"), blank=True)
+    # In the notification address; only its SHA-256 is searchable (webhook_token_digest),
+    # so the address cannot be read from the database either.
+    webhook_token = EncryptedSecretField(blank=True)
+    webhook_token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    # Empty: the service's real address. Tests point it at a fake server on 127.0.0.1; in
+    # production only https and the service's own hosts are accepted (providers.base).
+    api_base_url = models.URLField(_("API address"), max_length=200, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("payment service account")
+        verbose_name_plural = _("payment service accounts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "provider"], name="provideraccount_one_per_provider"
+            )
+        ]
+
+    def __str__(self) -> str:
+        # Never a key: this is what logs and the activity log show.
+        return self.get_provider_display()
+
+    @staticmethod
+    def token_digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def rotate_webhook_token(self) -> str:
+        """A new notification address (the old one stops working once saved)."""
+        token = secrets.token_urlsafe(32)
+        self.webhook_token = Secret(token)
+        self.webhook_token_digest = self.token_digest(token)
+        return token
+
+    def save(self, *args, **kwargs):
+        if not self.webhook_token_digest:
+            self.rotate_webhook_token()
+        super().save(*args, **kwargs)
+
+    @property
+    def api_base(self) -> str:
+        from .providers import get
+
+        return (self.api_base_url or get(self.provider).default_api_base_url).rstrip("/")
+
+    @property
+    def is_configured(self) -> bool:
+        """Every key the service needs is set (and readable with this server's SECRET_KEY)."""
+        from .providers import get
+
+        return get(self.provider).is_configured(self)
+
+    @property
+    def is_active(self) -> bool:
+        return self.enabled and self.is_configured
+
+    def webhook_path(self) -> str:
+        return reverse(
+            "payments:webhook",
+            kwargs={"provider": self.provider, "token": self.webhook_token.reveal()},
+        )
+
+    def webhook_url(self) -> str:
+        """The address to paste in the service's settings (Stripe: Developers > Webhooks;
+        HelloAsso: Mon compte > Intégrations et API)."""
+        return settings.ESSAIM_BASE_URL + self.webhook_path()
+
+
+class WebhookDelivery(models.Model):
+    """One notification received from a payment service, as the treasurer may review it.
+
+    Holds no personal data on purpose: the service's event id and type, what Essaim did
+    with it, the payment it touched. Not the body (payer's e-mail, name, address): the
+    payment keeps what accounting needs. The event id is unique per account: a notification
+    delivered again (services deliver at least once, and retry for days) is recognised
+    before anything is done, and counted in `attempts`.
+    """
+
+    class Outcome(models.TextChoices):
+        PROCESSED = "processed", _("processed")
+        IGNORED = "ignored", _("nothing to do")
+        REFUSED = "refused", _("refused")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        ProviderAccount, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    provider = models.CharField(_("payment service"), max_length=12)
+    event_id = models.CharField(_("event"), max_length=255, blank=True)
+    event_type = models.CharField(_("type of event"), max_length=100, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    # Why it was ignored or refused, in a few words (never a secret nor a payer's detail).
+    detail = models.CharField(_("detail"), max_length=255, blank=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(_("deliveries"), default=1)
+    received_at = models.DateTimeField(_("received on"), default=timezone.now)
+    last_received_at = models.DateTimeField(_("last received on"), default=timezone.now)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("payment service notification")
+        verbose_name_plural = _("payment service notifications")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "event_id"],
+                condition=~models.Q(event_id=""),
+                name="webhookdelivery_unique_event",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["association", "received_at"], name="webhookdelivery_assoc_recv"),
+            models.Index(fields=["received_at"], name="webhookdelivery_received"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.event_type} {self.event_id}".strip()

@@ -8,6 +8,7 @@ register_action_labels(
     {
         "payment.record": _("Payment recorded"),
         "payment.status": _("Payment status changed"),
+        "payment.provider_account": _("Payment service settings changed"),
     }
 )
 # The activity log shows a status change as "status: before → after".

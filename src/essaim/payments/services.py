@@ -49,6 +49,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 TEXT_LIMITS = {
+    "status_reason": 255,
     "payer_name": 200,
     "provider_reference": 255,
     "idempotency_key": 255,
@@ -139,6 +140,7 @@ def payment_record(
     reference: str = "",
     note: str = "",
     currency: str = "EUR",
+    reason: str = "",
 ) -> Payment:
     """Record a payment, or return the one already recorded for the same key.
 
@@ -148,6 +150,7 @@ def payment_record(
     `idempotency_key` (chosen by the caller) or `provider` + `provider_reference` (the
     provider's id) make the call safe to repeat: the first payment is returned, never a second
     one, even when two requests race (the unique constraints of Payment decide).
+    `reason` says why a payment recorded as failed or refunded is so (a provider's event).
     """
     errors: dict[str, str] = {}
     _check_amount(errors, amount_cents)
@@ -173,6 +176,7 @@ def payment_record(
             ("idempotency_key", idempotency_key),
             ("reference", reference),
             ("note", note),
+            ("status_reason", reason),
         )
     }
     if errors:

@@ -1,0 +1,57 @@
+"""Linking accounts to the contact records of donors, so their receipts show in their space.
+
+The receipt e-mail invites the donor to sign in (or create an account) with the address it
+was sent to: a confirmed address that is a donor's contact address is proof enough to show
+them their own receipts. Only donors who have a receipt are linked (members are linked by
+essaim.members.linking); a contact who merely gave, and was never sent anything, is not.
+"""
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django_scopes import scopes_disabled
+
+from essaim.core.audit import audit_log
+from essaim.lib.text import fold
+from essaim.people.models import Person
+
+from .models import TaxReceipt
+
+
+@transaction.atomic
+def donor_accounts_link_verified(user) -> list[Person]:
+    """Link `user` to the unlinked donors (with a valid receipt) whose e-mail address is one
+    of the user's verified addresses. Returns the contacts linked, one audit entry each."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    emails = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    folded = {fold(e) for e in emails} - {""}
+    if not folded:
+        return []
+    linked = []
+    with scopes_disabled():
+        candidates = (
+            Person.objects.filter(
+                email_folded__in=folded,
+                user__isnull=True,
+                erased_at__isnull=True,
+                pk__in=TaxReceipt.objects.filter(status=TaxReceipt.Status.VALID).values(
+                    "person_id"
+                ),
+            )
+            .select_related("association")
+            .order_by("id")
+        )
+        for person in candidates:
+            # update() with the condition again: a concurrent link cannot be overwritten.
+            if not Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user):
+                continue
+            person.user = user
+            audit_log(
+                association=person.association,
+                actor=user,
+                action="person.account_linked",
+                obj=person,
+                data={"via": "tax_receipt"},
+            )
+            linked.append(person)
+    return linked

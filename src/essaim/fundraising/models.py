@@ -1,0 +1,369 @@
+"""Fundraising: gifts (dons) and French tax receipts (reçus fiscaux).
+
+A Gift is what a donor gave: money (linked to the Payment that brought it), goods or services
+(en nature), or volunteer expenses the volunteer chose not to be paid back (abandon de frais).
+A TaxReceipt is the legal document the association issues for one gift or for a donor's
+year: numbered in order without gaps per association and year, frozen as a PDF whose SHA-256
+is stored, never edited: a mistake is corrected by cancelling it and issuing a replacement,
+and both stay.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+from django_scopes import ScopedManager
+
+from essaim.core.models import Association, BaseModel
+from essaim.lib.money import format_euros
+from essaim.payments.models import Payment
+from essaim.people.models import Person
+
+
+class OrganismCategory(models.TextChoices):
+    """The boxes of the Cerfa n° 11580*05 ("Bénéficiaire des versements")."""
+
+    PUBLIC_UTILITY = (
+        "public_utility",
+        _("Association or foundation recognised as being of public utility"),
+    )
+    GENERAL_INTEREST = "general_interest", _("Charity or organisation of general interest")
+    ALSACE_MOSELLE = (
+        "alsace_moselle",
+        _(
+            "Religious or charitable association of Alsace-Moselle whose mission is recognised "
+            "of public utility"
+        ),
+    )
+    FOOD_AID = (
+        "food_aid",
+        _(
+            "Association providing free meals or care to people in difficulty, or helping them "
+            "find housing"
+        ),
+    )
+    CULTURAL = (
+        "cultural",
+        _(
+            "Organisation whose main activity is presenting live performances, films or "
+            "contemporary art exhibitions to the public"
+        ),
+    )
+    OTHER = "other", _("Other organisation")
+
+
+class FiscalSettings(BaseModel):
+    """Whether and how an association issues tax receipts (one row per association)."""
+
+    association = models.OneToOneField(
+        Association, on_delete=models.CASCADE, related_name="fiscal_settings"
+    )
+    eligible = models.BooleanField(
+        _("the association may issue tax receipts"),
+        default=False,
+        help_text=_(
+            "Only organisations of general interest may: non-profit, managed without "
+            "personal interest, not working for a small circle of people. Issuing receipts "
+            "without the right is fined (CGI art. 1740 A)."
+        ),
+    )
+    category = models.CharField(
+        _("kind of organisation"),
+        max_length=20,
+        choices=OrganismCategory.choices,
+        default=OrganismCategory.GENERAL_INTEREST,
+    )
+    category_other = models.CharField(_("other kind: which"), max_length=200, blank=True)
+    public_utility_decree_on = models.DateField(
+        _("date of the decree of public utility"), null=True, blank=True
+    )
+    public_utility_gazette_on = models.DateField(
+        _("published in the Journal officiel on"), null=True, blank=True
+    )
+    # The articles of the Code général des impôts the receipts certify.
+    article_200 = models.BooleanField(_("article 200 (income tax)"), default=True)
+    article_238_bis = models.BooleanField(_("article 238 bis (companies)"), default=True)
+    article_978 = models.BooleanField(_("article 978 (property wealth tax)"), default=False)
+    signatory_name = models.CharField(_("name of the signatory"), max_length=200, blank=True)
+    signatory_title = models.CharField(
+        _("title of the signatory"),
+        max_length=100,
+        blank=True,
+        help_text=_("For example: Présidente, Trésorier."),
+    )
+    signature = models.ImageField(
+        _("signature (image)"),
+        upload_to="fiscal/signatures/",
+        blank=True,
+        help_text=_("A PNG or JPEG image of the signature, printed on every receipt."),
+    )
+    place = models.CharField(
+        _("place of issue"),
+        max_length=100,
+        blank=True,
+        help_text=_("The town printed before the date (“Fait à …”)."),
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tax receipt settings")
+        verbose_name_plural = _("tax receipt settings")
+
+    def __str__(self) -> str:
+        return str(self.association)
+
+    @property
+    def articles(self) -> list[str]:
+        return [
+            label
+            for enabled, label in (
+                (self.article_200, "200"),
+                (self.article_238_bis, "238 bis"),
+                (self.article_978, "978"),
+            )
+            if enabled
+        ]
+
+
+class Gift(BaseModel):
+    """One gift to the association."""
+
+    class Nature(models.TextChoices):
+        MONEY = "money", _("money")
+        IN_KIND = "in_kind", _("goods or services (in kind)")
+        EXPENSES = "expenses", _("volunteer expenses waived")
+        SECURITIES = "securities", _("listed shares")
+
+    class Form(models.TextChoices):
+        MANUAL = "manual", _("declaration of manual gift")
+        NOTARIAL = "notarial", _("notarial deed")
+        PRIVATE_DEED = "private_deed", _("private deed")
+        OTHER = "other", _("other")
+
+    class DonorKind(models.TextChoices):
+        INDIVIDUAL = "individual", _("individual")
+        COMPANY = "company", _("company")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gifts",
+        verbose_name=_("donor"),
+    )
+    donor_kind = models.CharField(
+        _("donor"), max_length=10, choices=DonorKind.choices, default=DonorKind.INDIVIDUAL
+    )
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    company_siren = models.CharField(_("company SIREN"), max_length=9, blank=True)
+    company_legal_form = models.CharField(_("legal form"), max_length=60, blank=True)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    received_on = models.DateField(_("date of the gift"))
+    nature = models.CharField(
+        _("nature of the gift"), max_length=10, choices=Nature.choices, default=Nature.MONEY
+    )
+    form = models.CharField(
+        _("form of the gift"), max_length=12, choices=Form.choices, default=Form.MANUAL
+    )
+    # The money of the gift (nature "money"): its method is printed on the receipt.
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="gift",
+        verbose_name=_("payment"),
+    )
+    description = models.CharField(
+        _("description"),
+        max_length=255,
+        blank=True,
+        help_text=_("What was given, for a gift in kind or waived expenses."),
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("gift")
+        verbose_name_plural = _("gifts")
+        ordering = ["-received_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="gift_amount_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["association", "received_on"], name="gift_assoc_date"),
+            models.Index(fields=["association", "person", "received_on"], name="gift_assoc_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_euros(self.amount_cents)} ({self.get_nature_display()})"
+
+
+class ReceiptCounter(models.Model):
+    """The last receipt number of an association for a year: locked while a number is taken,
+    so that numbers follow each other without gaps even when two treasurers issue at once."""
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["association", "year"], name="receiptcounter_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+def receipt_upload_to(instance: "TaxReceipt", filename: str) -> str:
+    return f"receipts/{instance.association_id}/{instance.year}/{instance.uuid}.pdf"
+
+
+class TaxReceipt(BaseModel):
+    """A tax receipt: frozen once issued (its PDF and the PDF's SHA-256)."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", _("for one gift")
+        ANNUAL = "annual", _("annual, for all the gifts of the year")
+
+    class Status(models.TextChoices):
+        VALID = "valid", pgettext_lazy("receipt", "valid")
+        CANCELLED = "cancelled", pgettext_lazy("receipt", "cancelled")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(_("receipt number"), max_length=20)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    donor_kind = models.CharField(_("donor"), max_length=10, choices=Gift.DonorKind.choices)
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tax_receipts",
+        verbose_name=_("donor"),
+    )
+    gifts = models.ManyToManyField(Gift, related_name="receipts", verbose_name=_("gifts"))
+    # What the receipt says, copied when issued: the contact may change later, the receipt not.
+    donor = models.JSONField(_("donor as printed"), default=dict)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    first_gift_on = models.DateField(_("first gift"))
+    last_gift_on = models.DateField(_("last gift"))
+    issued_at = models.DateTimeField(_("issued on"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    pdf = models.FileField(_("PDF"), upload_to=receipt_upload_to, max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the PDF"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.VALID
+    )
+    cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=255, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
+    emailed_at = models.DateTimeField(_("sent by e-mail on"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("tax receipt")
+        verbose_name_plural = _("tax receipts")
+        ordering = ["-year", "-sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "year", "sequence"], name="taxreceipt_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="taxreceipt_amount_positive"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["association", "person", "year"], name="taxreceipt_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def is_valid(self) -> bool:
+        return self.status == self.Status.VALID
+
+
+class ReceiptRun(BaseModel):
+    """The annual receipts of a year, issued in the background for every donor."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("about to start")
+        RUNNING = "running", _("issuing")
+        DONE = "done", _("done")
+        FAILED = "failed", _("stopped by an error")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year of the gifts"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    send_emails = models.BooleanField(_("send each donor their receipt by e-mail"), default=True)
+    total = models.PositiveIntegerField(_("donors"), default=0)
+    processed = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(_("receipts issued"), default=0)
+    # [{"person": uuid or "", "donor": name, "reason": text}] for the donors left without
+    # a receipt, so the treasurer can complete them and run again.
+    skipped = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("annual receipts run")
+        verbose_name_plural = _("annual receipts runs")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One run at a time per association, decided by the database (two treasurers
+            # clicking together get one run).
+            models.UniqueConstraint(
+                fields=["association"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="receiptrun_one_working",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.processed * 100 // self.total) if self.total else 0
+
+    @property
+    def is_working(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
