@@ -66,6 +66,11 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Older keys, comma-separated, while SECRET_KEY is rotated: sessions, signed links and the
+# payment services' encrypted keys made with them still work (payments/crypto.py).
+SECRET_KEY_FALLBACKS = [
+    key.strip() for key in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+]
 
 ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1],testserver"
@@ -286,6 +291,9 @@ ESSAIM_MFA_GRACE_DAYS = int(os.environ.get("ESSAIM_MFA_GRACE_DAYS", "7"))
 # Submissions of the public join form per hour and per client address (a shared address,
 # e.g. a community centre, may need more).
 ESSAIM_JOIN_RATE_LIMIT = int(os.environ.get("ESSAIM_JOIN_RATE_LIMIT", "10"))
+# Payment service notifications per minute and per client address (Stripe and HelloAsso
+# deliver for every association of the instance from a few addresses).
+ESSAIM_WEBHOOK_RATE_LIMIT = int(os.environ.get("ESSAIM_WEBHOOK_RATE_LIMIT", "1200"))
 # Processes drawing the PDFs of an annual receipts run (0: one per core, at most 4; the test
 # suite draws in its own process).
 ESSAIM_RECEIPT_PROCESSES = int(os.environ.get("ESSAIM_RECEIPT_PROCESSES", "1" if TESTING else "0"))

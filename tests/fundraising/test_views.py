@@ -755,6 +755,13 @@ def test_annual_run_in_progress_is_polled_and_cannot_start_twice(
             heartbeat_at=timezone.now() - dt.timedelta(hours=1)
         )
     assert "notice-warning" in client.get(status_url).content.decode()
+    # The stalled run no longer holds the form back; starting again stops it.
+    assert 'name="year"' in client.get(url(eligible, "annual")).content.decode()
+    response = client.post(url(eligible, "annual"), {"year": str(YESTERDAY.year)})
+    assert response.status_code == 302
+    with scope(association=eligible):
+        assert ReceiptRun.objects.get(pk=run.pk).status == "failed"
+        assert ReceiptRun.objects.count() == 2
 
 
 @pytest.mark.parametrize("year", ["1999", "abc", "\x00", str(timezone.localdate().year + 1)])

@@ -14,6 +14,7 @@ from essaim.members.importing import engine, reading
 from essaim.members.importing import selectors as import_selectors
 from essaim.members.importing import services as import_services
 from essaim.members.models import DuesPayment, ImportChunk, ImportJob, Membership
+from essaim.payments.models import Payment
 from essaim.people import services as people_services
 from essaim.people.models import Person
 from tests.members.conftest import counts_add_up, import_file
@@ -181,6 +182,12 @@ def test_the_same_file_twice_changes_nothing(association, types, run_import):
             Membership.objects.filter(association=association).count(),
             DuesPayment.objects.filter(association=association).count(),
         )
+        # Every dues payment of the file is money in the ledger, once, with its payer.
+        dues = DuesPayment.objects.filter(association=association, amount_cents__gt=0)
+        assert dues.exists() and not dues.filter(payment__isnull=True).exists()
+        ledger = Payment.objects.filter(association=association)
+        assert ledger.count() == dues.count() and not ledger.filter(person__isnull=True).exists()
+        assert sum(p.amount_cents for p in ledger) == sum(d.amount_cents for d in dues)
     assert before == after
     assert all("Already" in " ".join(r["messages"]) for r in rows_of(again).values())
 

@@ -314,3 +314,84 @@ def test_cannot_use_other_associations_objects(
             person=other_person,
             membership_type=annual,
         )
+
+
+# --- Dues in the association's ledger (payments app) -------------------------------------
+
+
+def test_dues_payment_is_money_in_the_ledger(scoped, presidente, tresorier, annual, make_person):
+    from essaim.payments import services as payment_services
+    from essaim.payments.models import Payment
+
+    person = make_person(first_name="Anaïs", last_name="Gaëtan")
+    m = services.membership_create(
+        association=scoped, acting_user=presidente, person=person, membership_type=annual
+    )
+    dues = services.dues_payment_record(
+        association=scoped,
+        acting_user=tresorier,
+        memberships=[m],
+        method="card",
+        reference="TPE 42",
+    )
+    money = dues.payment
+    assert (money.amount_cents, money.method, money.status) == (2000, "card", "succeeded")
+    assert money.person == person and money.paid_on == dues.paid_on and money.reference == "TPE 42"
+    # The cheque bounces (or the debit is returned): the dues are unpaid again.
+    payment_services.payment_update_status(
+        association=scoped, acting_user=tresorier, payment=money, status="failed", reason="rejet"
+    )
+    m.refresh_from_db()
+    assert m.paid_on is None and m.payment_id is None
+    assert not DuesPayment.objects.filter(pk=dues.pk).exists()
+    assert Payment.objects.get(pk=money.pk).status == "failed"  # the trace stays
+
+    again = services.dues_payment_record(
+        association=scoped, acting_user=tresorier, memberships=[m], method="cash"
+    )
+    services.dues_payment_cancel(association=scoped, acting_user=tresorier, payment=again)
+    m.refresh_from_db()
+    assert m.paid_on is None
+    assert Payment.objects.get(pk=again.payment_id).status == "cancelled"
+
+
+def test_free_dues_have_no_money(scoped, presidente, tresorier, annual, make_person):
+    m = services.membership_create(
+        association=scoped, acting_user=presidente, person=make_person(), membership_type=annual
+    )
+    dues = services.dues_payment_record(
+        association=scoped, acting_user=tresorier, memberships=[m], method="other", amount_cents=0
+    )
+    assert dues.amount_cents == 0 and dues.payment is None
+
+
+def test_migration_puts_older_dues_in_the_ledger(scoped, presidente, annual, make_person):
+    import importlib
+
+    from django.apps import apps
+
+    from essaim.payments.models import Payment
+
+    migration = importlib.import_module("essaim.members.migrations.0003_dues_payments_ledger")
+    person = make_person(last_name="Ancien")
+    m = services.membership_create(
+        association=scoped, acting_user=presidente, person=person, membership_type=annual
+    )
+    old = DuesPayment.objects.create(
+        association=scoped, amount_cents=1500, method="cheque", paid_on=dt.date(2025, 3, 2)
+    )
+    free = DuesPayment.objects.create(
+        association=scoped, amount_cents=0, method="other", paid_on=dt.date(2025, 3, 2)
+    )
+    Membership.objects.filter(pk=m.pk).update(payment=old, paid_on=old.paid_on)
+    migration.ledger(apps, None)
+    old.refresh_from_db()
+    free.refresh_from_db()
+    assert free.payment_id is None
+    money = Payment.objects.get(pk=old.payment_id)
+    assert (money.amount_cents, money.method, money.paid_on, money.person_id) == (
+        1500,
+        "cheque",
+        dt.date(2025, 3, 2),
+        person.pk,
+    )

@@ -114,7 +114,9 @@ def test_a_timestamp_more_than_five_minutes_away_is_refused(offset):
 
 
 @pytest.mark.parametrize(
-    "header", ["", "garbage", "t=,v1=", "v1=abc", f"t={NOW}", "t=12a,v1=abc", "t=1e9,v1=ab"]
+    "header",
+    ["", "garbage", "t=,v1=", "v1=abc", f"t={NOW}", "t=12a,v1=abc", "t=1e9,v1=ab"],
+    ids=["empty", "garbage", "empty-parts", "no-time", "no-signature", "bad-time", "float-time"],
 )
 def test_a_missing_or_malformed_header_is_refused(header):
     with pytest.raises(WebhookRefused, match="header"):
@@ -509,47 +511,49 @@ def test_an_account_without_signing_secret_refuses_everything(association, treso
     assert payments(association) == []
 
 
+HOSTILE_BODIES = [
+    b"not json",
+    b"\xff\xfe\x00",
+    b"[]",
+    b"null",
+    b"[" * 100_000 + b"]" * 100_000,
+    json.dumps({"object": "event", "id": "evt_1", "type": "checkout.session.completed"}).encode(),
+    json.dumps({"id": "evt_1", "type": "checkout.session.completed", "created": NOW}).encode(),
+    stripe_event("checkout.session.completed", [], created=NOW),
+    stripe_event("checkout.session.completed", {"object": "charge"}, created=NOW),
+    stripe_event("checkout.session.completed", stripe_session("pi_1"), created="yesterday"),
+    stripe_event("checkout.session.completed", stripe_session("pi_1"), created=10**20),
+    stripe_event("checkout.session.completed", stripe_session("pi_1"), created=True),
+    stripe_event(
+        "checkout.session.completed",
+        {**stripe_session("pi_1"), "amount_total": "25.00"},
+        created=NOW,
+    ),
+    stripe_event(
+        "checkout.session.completed",
+        {**stripe_session("pi_1"), "amount_total": -2500},
+        created=NOW,
+    ),
+    stripe_event(
+        "checkout.session.completed",
+        {**stripe_session("pi_1"), "payment_intent": 42},
+        created=NOW,
+    ),
+    stripe_event(
+        "checkout.session.completed",
+        {**stripe_session("pi_1"), "customer_details": "x"},
+        created=NOW,
+    ),
+    stripe_event("charge.refunded", {**stripe_charge("pi_1"), "created": None}, created=NOW),
+    stripe_event("checkout.session.completed", stripe_session("pi_1"), created=NOW, id=["evt"]),
+    stripe_event("checkout.session.completed", stripe_session("pi_1"), created=NOW, id="e\x00"),
+]
+
+
+# Ids by position: some bodies hold the current time, and both test workers must collect
+# the same ids (pytest-xdist).
 @pytest.mark.parametrize(
-    "body",
-    [
-        b"not json",
-        b"\xff\xfe\x00",
-        b"[]",
-        b"null",
-        b"[" * 100_000 + b"]" * 100_000,
-        json.dumps(
-            {"object": "event", "id": "evt_1", "type": "checkout.session.completed"}
-        ).encode(),
-        json.dumps({"id": "evt_1", "type": "checkout.session.completed", "created": NOW}).encode(),
-        stripe_event("checkout.session.completed", [], created=NOW),
-        stripe_event("checkout.session.completed", {"object": "charge"}, created=NOW),
-        stripe_event("checkout.session.completed", stripe_session("pi_1"), created="yesterday"),
-        stripe_event("checkout.session.completed", stripe_session("pi_1"), created=10**20),
-        stripe_event("checkout.session.completed", stripe_session("pi_1"), created=True),
-        stripe_event(
-            "checkout.session.completed",
-            {**stripe_session("pi_1"), "amount_total": "25.00"},
-            created=NOW,
-        ),
-        stripe_event(
-            "checkout.session.completed",
-            {**stripe_session("pi_1"), "amount_total": -2500},
-            created=NOW,
-        ),
-        stripe_event(
-            "checkout.session.completed",
-            {**stripe_session("pi_1"), "payment_intent": 42},
-            created=NOW,
-        ),
-        stripe_event(
-            "checkout.session.completed",
-            {**stripe_session("pi_1"), "customer_details": "x"},
-            created=NOW,
-        ),
-        stripe_event("charge.refunded", {**stripe_charge("pi_1"), "created": None}, created=NOW),
-        stripe_event("checkout.session.completed", stripe_session("pi_1"), created=NOW, id=["evt"]),
-        stripe_event("checkout.session.completed", stripe_session("pi_1"), created=NOW, id="e\x00"),
-    ],
+    "body", HOSTILE_BODIES, ids=[f"hostile-{i}" for i in range(len(HOSTILE_BODIES))]
 )
 def test_a_hostile_signed_body_is_refused_not_an_error(account, association, body):
     response = send(account, body)

@@ -219,6 +219,8 @@ ALLOWED = {
     (Status.SUCCEEDED, Status.REFUNDED),
     (Status.SUCCEEDED, Status.FAILED),
     (Status.FAILED, Status.SUCCEEDED),
+    # A payment the team typed in (no payment service) may be cancelled as a mistake.
+    (Status.SUCCEEDED, Status.CANCELLED),
 }
 
 
@@ -243,6 +245,19 @@ def test_only_the_allowed_transitions_happen(record, update, scoped, current, ne
             update(payment, new)
         assert set(_errors(excinfo)) == {"status"}
         assert Payment.objects.get(pk=payment.pk).status == current
+
+
+def test_money_from_a_payment_service_is_refunded_never_cancelled(record, update, scoped):
+    payment = record(
+        status=Status.SUCCEEDED,
+        paid_on=timezone.localdate(),
+        method="card_online",
+        provider="stripe",
+        provider_reference="pi_123",
+    )
+    with pytest.raises(ValidationError):
+        update(payment, Status.CANCELLED)
+    assert update(payment, Status.REFUNDED).status == Status.REFUNDED
 
 
 def test_a_refused_transition_says_why_in_french(record, update, scoped):

@@ -40,6 +40,7 @@ RECEIPT_METHOD = {
     Payment.Method.CASH: "cash",
     Payment.Method.CHEQUE: "cheque",
     Payment.Method.TRANSFER: "bank",
+    Payment.Method.CARD: "bank",
     Payment.Method.CARD_ONLINE: "bank",
     Payment.Method.SEPA_DEBIT: "bank",
 }
@@ -574,6 +575,17 @@ def _donor_label(gift: Gift) -> str:
 # queued after QUEUED_STALE_AFTER never found a worker.
 RUN_STALE_AFTER = dt.timedelta(minutes=10)
 QUEUED_STALE_AFTER = dt.timedelta(hours=1)
+
+
+def receipt_run_is_stalled(run: ReceiptRun, now: dt.datetime | None = None) -> bool:
+    """A run whose worker stopped (running, no heartbeat for RUN_STALE_AFTER) or never came
+    (queued for QUEUED_STALE_AFTER): a new run may start, which stops it."""
+    now = now or timezone.now()
+    if run.status == ReceiptRun.Status.RUNNING:
+        return (run.heartbeat_at or run.created_at) < now - RUN_STALE_AFTER
+    if run.status == ReceiptRun.Status.QUEUED:
+        return run.created_at < now - QUEUED_STALE_AFTER
+    return False
 
 
 def receipt_runs_stop_stalled(association: Association) -> int:

@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 FINANCES = "can_manage_finances"
 RECEIPTS = "can_issue_receipts"
 # A run whose worker has not reported for this long has most likely died with its server.
-STALLED_AFTER = dt.timedelta(minutes=10)
 DONOR_MATCHES = 10
 COMPANY_FIELDS = ("donor_kind", "company_name", "company_siren", "company_legal_form")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -697,8 +696,7 @@ def receipt_send(request, association_slug: str, receipt_uuid):
 
 
 def _stalled(run: ReceiptRun, now: dt.datetime) -> bool:
-    last_sign = run.heartbeat_at or run.created_at
-    return run.is_working and now - last_sign > STALLED_AFTER
+    return services.receipt_run_is_stalled(run, now)
 
 
 @require(RECEIPTS)
@@ -738,7 +736,8 @@ def annual(request, association_slug: str):
             "association": association,
             "form": form,
             "runs": [{"run": run, "stalled": _stalled(run, now)} for run in runs],
-            "working": any(run.is_working for run in runs),
+            # A stalled run does not hold the form back: starting a new one stops it.
+            "working": any(run.is_working and not _stalled(run, now) for run in runs),
             "preview_year": preview_year,
             "years": years,
             "to_issue": len(selectors.annual_groups(association, preview_year)),

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from essaim.core import demo
+from essaim.payments import services as payment_services
 from essaim.people import services as people_services
 from essaim.people.models import Person
 
@@ -163,7 +164,9 @@ def _velo(context: dict) -> None:
                     grace_until=period.end + dt.timedelta(days=30),
                     rate="reduced" if reduced else "normal",
                     amount_due_cents=500 if reduced else 1500,
-                    paid_on=period.start + dt.timedelta(days=rng.randrange(0, 45))
+                    paid_on=min(
+                        timezone.localdate(), period.start + dt.timedelta(days=rng.randrange(45))
+                    )
                     if paid
                     else None,
                     approved_at=timezone.now(),
@@ -185,6 +188,23 @@ def _velo(context: dict) -> None:
             ],
             batch_size=500,
         )
+        ledger = payment_services.payment_record_many(
+            association=velo,
+            acting_user=coordinator,
+            rows=[
+                {
+                    "amount_cents": dues.amount_cents,
+                    "method": dues.method,
+                    "paid_on": dues.paid_on,
+                    "person_id": row.person_id,
+                    "payer_name": row.person.full_name,
+                }
+                for row, dues in zip(paid_rows, payments, strict=True)
+            ],
+        )
+        for dues, money in zip(payments, ledger, strict=True):
+            dues.payment = money
+        DuesPayment.objects.bulk_update(payments, ["payment"], batch_size=500)
         for row, payment in zip(paid_rows, payments, strict=True):
             row.payment = payment
         Membership.objects.bulk_create(rows, batch_size=500)

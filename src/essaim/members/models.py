@@ -185,11 +185,9 @@ class Household(BaseModel):
 
 
 class DuesPayment(BaseModel):
-    """Dues received outside any online provider: cash, cheque, transfer.
-
-    Stands in for the payments capability until it exists; one payment may cover the
-    memberships of a whole household.
-    """
+    """Dues received: what they paid for (one payment may cover the memberships of a whole
+    household). The money itself is the association's `payments.Payment`, linked here; a
+    payment of 0 € (a free membership marked paid) has none."""
 
     class Method(models.TextChoices):
         CASH = "cash", _("cash")
@@ -212,6 +210,14 @@ class DuesPayment(BaseModel):
     note = models.CharField(_("note"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    payment = models.OneToOneField(
+        "payments.Payment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="dues_payment",
+        verbose_name=_("payment"),
     )
 
     objects = ScopedManager(association="association")

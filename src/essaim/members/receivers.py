@@ -3,10 +3,12 @@
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from essaim.payments.models import Payment
+from essaim.payments.signals import payment_status_changed
 from essaim.people.models import Person
 
 from . import cache as member_cache
-from .models import Membership
+from .models import DuesPayment, Membership
 
 
 @receiver(post_save, sender=Person)
@@ -23,3 +25,19 @@ def follow_person_name(sender, instance: Person, update_fields=None, **kwargs):
     )
     if updated:  # the cached counts leave out erased persons
         member_cache.changed(association_id=instance.association_id)
+
+
+@receiver(payment_status_changed)
+def dues_follow_their_money(sender, association, payment, previous, acting_user=None, **kwargs):
+    """A bounced cheque, a returned debit, a refund: the dues it paid are unpaid again."""
+    if payment.status not in (
+        Payment.Status.FAILED,
+        Payment.Status.REFUNDED,
+        Payment.Status.CANCELLED,
+    ):
+        return
+    dues = DuesPayment._base_manager.filter(payment=payment).first()
+    if dues is not None:
+        from .services import dues_payment_unlink
+
+        dues_payment_unlink(association=association, acting_user=acting_user, payment=dues)

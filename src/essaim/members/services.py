@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from essaim.core.audit import audit_log, diff, snapshot
 from essaim.core.models import Association
 from essaim.lib.text import fold, has_forbidden_characters
+from essaim.payments import services as payment_services
 from essaim.people.models import Person
 
 from . import cache as member_cache
@@ -476,6 +477,7 @@ def dues_payment_record(
     amount = due if amount_cents is None else amount_cents
     if not 0 <= amount <= MAX_AMOUNT_CENTS:
         raise ValidationError({"amount_cents": _("Between 0 and 100,000 €.")})
+    payer = unpaid[0].person
     payment = DuesPayment.objects.create(
         association=association,
         amount_cents=amount,
@@ -484,6 +486,20 @@ def dues_payment_record(
         reference=reference.strip()[:100],
         note=note.strip()[:255],
         recorded_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
+        # The money in the association's ledger (payments app); none for 0 €.
+        payment=payment_services.payment_record(
+            association=association,
+            acting_user=acting_user,
+            amount_cents=amount,
+            method=method,
+            paid_on=paid_on,
+            person=payer,
+            payer_name=payer.full_name[:200],
+            reference=reference.strip()[:100],
+            note=note.strip()[:255],
+        )
+        if amount > 0
+        else None,
     )
     Membership.objects.filter(pk__in=[m.pk for m in unpaid]).update(
         payment=payment, paid_on=paid_on
@@ -510,7 +526,24 @@ def dues_payment_record(
 
 @transaction.atomic
 def dues_payment_cancel(*, association: Association, acting_user, payment: DuesPayment) -> None:
-    """Undo a payment recorded by mistake: its memberships wait for payment again."""
+    """Undo a payment recorded by mistake: its memberships wait for payment again, and the
+    money in the ledger is cancelled (it stays there, marked cancelled)."""
+    ledger = payment.payment
+    dues_payment_unlink(association=association, acting_user=acting_user, payment=payment)
+    if ledger is not None and ledger.status == ledger.Status.SUCCEEDED:
+        payment_services.payment_update_status(
+            association=association,
+            acting_user=acting_user,
+            payment=ledger,
+            status=ledger.Status.CANCELLED,
+            reason=_("Dues payment cancelled by the team"),
+        )
+
+
+@transaction.atomic
+def dues_payment_unlink(*, association: Association, acting_user, payment: DuesPayment) -> int:
+    """The memberships a dues payment paid wait for payment again; the dues payment goes.
+    Also what happens when its money bounces (a cheque, a SEPA return) or is refunded."""
     memberships = Membership.objects.filter(association=association, payment=payment)
     count = memberships.update(payment=None, paid_on=None)
     member_cache.changed(association)
@@ -522,6 +555,7 @@ def dues_payment_cancel(*, association: Association, acting_user, payment: DuesP
         data={"memberships": count, "amount_cents": payment.amount_cents},
     )
     payment.delete()
+    return count
 
 
 def _lock(association: Association, membership: Membership) -> Membership:

@@ -32,6 +32,7 @@ class Payment(BaseModel):
         CASH = "cash", _("cash")
         CHEQUE = "cheque", _("cheque")
         TRANSFER = "transfer", _("bank transfer")
+        CARD = "card", _("card (payment terminal)")
         CARD_ONLINE = "card_online", _("card (online)")
         SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
         OTHER = "other", _("other")

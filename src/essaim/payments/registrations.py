@@ -7,6 +7,7 @@ from essaim.core.selectors import FIELD_LABELS, register_action_labels
 register_action_labels(
     {
         "payment.record": _("Payment recorded"),
+        "payment.record_many": _("Payments recorded"),
         "payment.status": _("Payment status changed"),
         "payment.provider_account": _("Payment service settings changed"),
     }

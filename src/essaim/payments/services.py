@@ -289,7 +289,14 @@ def payment_update_status(
         and occurred_at < current.status_changed_at
     ):
         return current
-    if status not in TRANSITIONS[current.status]:
+    # A payment the team typed in by mistake (no payment service behind it) may be cancelled
+    # after it was received; money that really came in is refunded instead.
+    mistake = (
+        status == Status.CANCELLED
+        and current.status == Status.SUCCEEDED
+        and current.provider == Payment.Provider.MANUAL
+    )
+    if status not in TRANSITIONS[current.status] and not mistake:
         raise ValidationError(
             {
                 "status": _("This payment is “%(current)s”: it cannot become “%(new)s”.")
@@ -326,3 +333,61 @@ def payment_update_status(
         acting_user=acting_user,
     )
     return current
+
+
+@transaction.atomic
+def payment_record_many(
+    *, association: Association, acting_user, rows: list[dict]
+) -> list[Payment]:
+    """Record many received payments at once (an import, a bulk action): one insert, one
+    activity-log line. Each row holds amount_cents, method, paid_on and optionally person_id,
+    payer_name, reference and note; rows are checked like `payment_record`'s and the whole
+    batch is refused if one is wrong. No idempotency key: the caller writes each batch once
+    (in its own transaction). Sends no `payment_status_changed`: the caller is the one app
+    the payments are for, and links them itself."""
+    now = timezone.now()
+    today = timezone.localdate()
+    payments = []
+    for index, row in enumerate(rows):
+        errors: dict[str, str] = {}
+        _check_amount(errors, row.get("amount_cents"))
+        if row.get("method") not in Payment.Method.values:
+            errors["method"] = _("Unknown payment method.")
+        paid_on = row.get("paid_on")
+        if not isinstance(paid_on, dt.date) or paid_on > today:
+            errors["paid_on"] = _("The date of payment cannot be in the future.")
+        texts = {
+            name: " ".join(str(row.get(name) or "").split())
+            for name in ("payer_name", "reference", "note")
+        }
+        for name, value in texts.items():
+            if len(value) > TEXT_LIMITS[name] or has_forbidden_characters(value):
+                errors[name] = _("This text contains characters that are not allowed.")
+        if errors:
+            raise ValidationError({f"{index}.{name}": message for name, message in errors.items()})
+        payments.append(
+            Payment(
+                association=association,
+                amount_cents=row["amount_cents"],
+                method=row["method"],
+                status=Status.SUCCEEDED,
+                paid_on=paid_on,
+                status_changed_at=now,
+                person_id=row.get("person_id"),
+                recorded_by=acting_user
+                if getattr(acting_user, "is_authenticated", False)
+                else None,
+                **texts,
+            )
+        )
+    Payment.objects.bulk_create(payments, batch_size=1000)
+    if payments:
+        audit_log(
+            association=association,
+            actor=acting_user,
+            action="payment.record_many",
+            object_type="payment",
+            object_repr=str(len(payments)),
+            data={"count": len(payments), "amount_cents": sum(p.amount_cents for p in payments)},
+        )
+    return payments

@@ -950,10 +950,48 @@ class Importer:
                     "person_id"
                 )
             ).update(last_activity_at=now)
+        self._ledger(plan)
         if plan.memberships or plan.payments:
             from .. import cache as member_cache
 
             member_cache.changed(self.association)
+
+    def _ledger(self, plan: Plan) -> None:
+        """The money of the chunk's dues payments in the association's ledger (payments app),
+        in one insert: each dues payment of more than 0 € gets its Payment."""
+        from essaim.payments import services as payment_services
+
+        today = timezone.localdate()
+        dues = [
+            (payment, planned, pk)
+            for payment, planned, pk in plan.payments
+            if payment.amount_cents > 0 and payment.paid_on <= today
+        ]
+        if not dues:
+            return
+        payers = dict(
+            Membership.objects.filter(pk__in=[pk for _p, _m, pk in dues if pk]).values_list(
+                "pk", "person_id"
+            )
+        )
+        ledger = payment_services.payment_record_many(
+            association=self.association,
+            acting_user=self.acting_user,
+            rows=[
+                {
+                    "amount_cents": payment.amount_cents,
+                    "method": payment.method,
+                    "paid_on": payment.paid_on,
+                    "person_id": planned.person_id if planned is not None else payers.get(pk),
+                    "reference": payment.reference,
+                    "note": payment.note,
+                }
+                for payment, planned, pk in dues
+            ],
+        )
+        for (payment, _planned, _pk), money in zip(dues, ledger, strict=True):
+            payment.payment_id = money.pk
+        DuesPayment.objects.bulk_update([p for p, _m, _pk in dues], ["payment"], batch_size=1000)
 
     # --- Running ---
 
