@@ -1,39 +1,15 @@
 """Webhooks delivered several times at once: one payment, whatever the database."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django_scopes import scope, scopes_disabled
 
 from essaim.core.models import AuditLog
 from essaim.payments import services
 from essaim.payments.models import Payment
+from tests.core.test_concurrency import race
 from tests.factories import UserFactory, make_association
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def race(functions):
-    """Run the functions in threads started together; return their results or errors."""
-    barrier = threading.Barrier(len(functions))
-    results = [None] * len(functions)
-
-    def run(index, function):
-        try:
-            barrier.wait()
-            results[index] = function()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, f)) for i, f in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @pytest.mark.parametrize("key", ["idempotency_key", "provider_reference"])

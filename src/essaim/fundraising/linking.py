@@ -10,8 +10,8 @@ from allauth.account.models import EmailAddress
 from django.db import transaction
 from django_scopes import scopes_disabled
 
-from essaim.core.audit import audit_log
 from essaim.lib.text import fold
+from essaim.people import services as people_services
 from essaim.people.models import Person
 
 from .models import TaxReceipt
@@ -27,7 +27,6 @@ def donor_accounts_link_verified(user) -> list[Person]:
     folded = {fold(e) for e in emails} - {""}
     if not folded:
         return []
-    linked = []
     with scopes_disabled():
         candidates = (
             Person.objects.filter(
@@ -41,17 +40,6 @@ def donor_accounts_link_verified(user) -> list[Person]:
             .select_related("association")
             .order_by("id")
         )
-        for person in candidates:
-            # update() with the condition again: a concurrent link cannot be overwritten.
-            if not Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user):
-                continue
-            person.user = user
-            audit_log(
-                association=person.association,
-                actor=user,
-                action="person.account_linked",
-                obj=person,
-                data={"via": "tax_receipt"},
-            )
-            linked.append(person)
-    return linked
+        return people_services.persons_link_account(
+            user=user, candidates=list(candidates), via="tax_receipt"
+        )

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.dispatch import receiver
 from django_scopes import scopes_disabled
 
-from essaim.core.audit import audit_log
 from essaim.lib.text import fold
+from essaim.people import services as people_services
 from essaim.people.models import Person
 
 from .models import Membership
@@ -25,7 +25,6 @@ def member_accounts_link(*, user, email: str) -> list[Person]:
     folded = fold(email)
     if not folded or user is None or not user.pk:
         return []
-    linked = []
     with scopes_disabled():
         candidates = (
             Person.objects.filter(
@@ -37,20 +36,9 @@ def member_accounts_link(*, user, email: str) -> list[Person]:
             .select_related("association")
             .order_by("id")
         )
-        for person in candidates:
-            # update() with the condition again: a concurrent link cannot be overwritten.
-            if not Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user):
-                continue
-            person.user = user
-            audit_log(
-                association=person.association,
-                actor=user,
-                action="person.account_linked",
-                obj=person,
-                data={"via": "email_confirmed"},
-            )
-            linked.append(person)
-    return linked
+        return people_services.persons_link_account(
+            user=user, candidates=list(candidates), via="email_confirmed"
+        )
 
 
 def member_accounts_link_verified(user) -> list[Person]:

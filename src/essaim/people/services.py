@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from essaim.core.audit import audit_log, diff, snapshot
 from essaim.core.models import Association
@@ -435,3 +436,26 @@ def persons_due_for_retention(now: dt.datetime):
         for held in registry.retention_holds(association):
             due = due.exclude(pk__in=held)
         yield association, due
+
+
+@transaction.atomic
+def persons_link_account(*, user, candidates, via: str) -> list[Person]:
+    """Link `user`'s account to each of `candidates` (contacts with one of the user's verified
+    e-mail addresses, found by the caller) still unlinked. One activity-log line each, saying
+    `via` what the link was made. Returns the contacts linked."""
+    linked = []
+    with scopes_disabled():
+        for person in candidates:
+            # update() with the condition again: a concurrent link cannot be overwritten.
+            if not Person.objects.filter(pk=person.pk, user__isnull=True).update(user=user):
+                continue
+            person.user = user
+            audit_log(
+                association=person.association,
+                actor=user,
+                action="person.account_linked",
+                obj=person,
+                data={"via": via},
+            )
+            linked.append(person)
+    return linked
