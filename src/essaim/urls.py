@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("essaim.fundraising.public_urls")),
     path("", include("essaim.api.urls")),
     path("", include("essaim.payments.urls")),  # /webhooks/<service>/<token>/
+    # /a/<association>/payments/ (online payment settings).
+    path("", include("essaim.payments.backoffice_urls")),
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:

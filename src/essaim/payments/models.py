@@ -305,3 +305,186 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_type} {self.event_id}".strip()
+
+
+# --- SEPA direct debit --------------------------------------------------------------------
+
+
+class CreditorSettings(BaseModel):
+    """How an association collects SEPA direct debits: the name and account its debtors see,
+    its creditor identifier (ICS, given by its bank), and how many days ahead debtors are told
+    of a debit (pre-notification: 14 calendar days in the SEPA rulebook, unless the mandate
+    says otherwise; Essaim accepts 1 to 14)."""
+
+    association = models.OneToOneField(
+        Association, on_delete=models.CASCADE, related_name="sepa_creditor"
+    )
+    creditor_name = models.CharField(_("creditor's name"), max_length=70)
+    creditor_id = models.CharField(_("SEPA creditor identifier (ICS)"), max_length=35)
+    # The association's own account: not a person's, stored in clear.
+    iban = models.CharField(_("IBAN"), max_length=34)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    prenotification_days = models.PositiveSmallIntegerField(
+        _("pre-notification (days)"),
+        default=14,
+        help_text=_("Days between the notice sent to the debtor and the debit (1 to 14)."),
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("SEPA creditor settings")
+        verbose_name_plural = _("SEPA creditor settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(prenotification_days__gte=1, prenotification_days__lte=14),
+                name="creditorsettings_prenotification_1_14",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creditor_name} ({self.creditor_id})"
+
+
+class Mandate(BaseModel):
+    """A SEPA direct debit mandate signed by a debtor: the association may debit this account.
+
+    The IBAN is a person's bank details: encrypted at rest (crypto.py), the last four
+    characters kept in clear for screens. The reference (RUM) is unique per association and
+    never holds any part of the IBAN (sepa.rum_generate). A recurring mandate unused for 36
+    months lapses (SEPA rulebook); a revoked or lapsed mandate is never debited again.
+    """
+
+    class Kind(models.TextChoices):
+        ONE_OFF = "one_off", _("one-off")
+        RECURRING = "recurring", _("recurring")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("mandate", "active")
+        REVOKED = "revoked", pgettext_lazy("mandate", "revoked")
+        LAPSED = "lapsed", pgettext_lazy("mandate", "lapsed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sepa_mandates",
+        verbose_name=_("debtor"),
+    )
+    # The account holder's name as signed: the contact may change, merge or be erased.
+    debtor_name = models.CharField(_("account holder"), max_length=70, blank=True)
+    iban = EncryptedSecretField(_("IBAN"), blank=True)
+    iban_last4 = models.CharField(_("end of the IBAN"), max_length=4, blank=True)
+    bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    rum = models.CharField(_("mandate reference (RUM)"), max_length=35)
+    signed_on = models.DateField(_("signed on"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE
+    )
+    revoked_at = models.DateTimeField(_("revoked on"), null=True, blank=True)
+    last_used_on = models.DateField(_("last collection"), null=True, blank=True)
+    # The first debit of a recurring mandate is sent as FRST, the following ones as RCUR.
+    first_collection_done = models.BooleanField(_("first collection sent"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("SEPA mandate")
+        verbose_name_plural = _("SEPA mandates")
+        ordering = ["-signed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "rum"], name="mandate_unique_rum"),
+            models.CheckConstraint(
+                condition=models.Q(status="revoked", revoked_at__isnull=False)
+                | ~models.Q(status="revoked"),
+                name="mandate_revoked_at",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        # No name nor IBAN: this is what the activity log copies.
+        return self.rum
+
+    @property
+    def iban_masked(self) -> str:
+        return f"…{self.iban_last4}" if self.iban_last4 else ""
+
+
+def debit_batch_upload_to(instance: "DebitBatch", filename: str) -> str:
+    return f"sepa/{instance.association_id}/{instance.uuid}.xml"
+
+
+class DebitBatch(BaseModel):
+    """A pain.008 file of direct debits for one collection day, as sent to the bank: frozen
+    once built (its XML and the XML's SHA-256)."""
+
+    class Status(models.TextChoices):
+        EXPORTED = "exported", pgettext_lazy("debit batch", "sent to the bank")
+        COLLECTED = "collected", pgettext_lazy("debit batch", "collected")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    collection_date = models.DateField(_("day of collection"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.EXPORTED
+    )
+    file = models.FileField(_("pain.008 file"), upload_to=debit_batch_upload_to, max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    count = models.PositiveIntegerField(_("number of debits"))
+    total_cents = models.PositiveBigIntegerField(_("total (cents)"))
+    collected_at = models.DateTimeField(_("collected on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("direct debit batch")
+        verbose_name_plural = _("direct debit batches")
+        ordering = ["-collection_date", "-id"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.collection_date.isoformat()} ({self.count}, {format_euros(self.total_cents)})"
+        )
+
+
+class DirectDebit(BaseModel):
+    """One debit of a batch: which mandate, which payment, with which sequence type."""
+
+    class SequenceType(models.TextChoices):
+        FRST = "FRST", _("first of a series")
+        RCUR = "RCUR", _("recurring")
+        OOFF = "OOFF", _("one-off")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    batch = models.ForeignKey(DebitBatch, on_delete=models.CASCADE, related_name="debits")
+    mandate = models.ForeignKey(Mandate, on_delete=models.PROTECT, related_name="debits")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="sepa_debit")
+    sequence_type = models.CharField(_("sequence type"), max_length=4, choices=SequenceType.choices)
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    end_to_end_id = models.CharField(_("end-to-end reference"), max_length=35)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("direct debit")
+        verbose_name_plural = _("direct debits")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "end_to_end_id"], name="directdebit_unique_e2e"
+            ),
+            models.UniqueConstraint(fields=["batch", "mandate"], name="directdebit_one_per_batch"),
+        ]
+
+    def __str__(self) -> str:
+        return self.end_to_end_id

@@ -15,7 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from essaim.core.privacy import PrivacyEntry, registry
 
-from .models import Payment
+from .crypto import Secret
+from .mandates import _months_before
+from .models import DirectDebit, Mandate, Payment
 from .selectors import payments_of
 
 # Ten years after the end of the financial year (L123-22); an association's financial year
@@ -96,5 +98,121 @@ registry.register(
         erase_person=_erase,
         apply_retention=_retention,
         order=400,
+    )
+)
+
+
+# --- SEPA mandates ------------------------------------------------------------------------
+
+# A creditor keeps a mandate while it may be debited and 14 months after the last debit: the
+# debtor may contest an unauthorised debit for 13 months (Code monétaire et financier,
+# art. L133-24). After that, a mandate no longer in use keeps no bank details nor name.
+MANDATE_RETENTION_MONTHS = 14
+
+MANDATE_ANONYMOUS = {
+    "person": None,
+    "debtor_name": "",
+    "iban": Secret(""),
+    "iban_last4": "",
+    "bic": "",
+}
+
+
+def _export_mandates(person) -> list[dict]:
+    mandates = Mandate.objects.filter(association_id=person.association_id, person=person)
+    rows = []
+    for mandate in mandates.order_by("signed_on", "id"):
+        debits = DirectDebit.objects.filter(mandate=mandate).select_related("batch", "payment")
+        rows.append(
+            {
+                "rum": mandate.rum,
+                "debtor_name": mandate.debtor_name,
+                "iban": mandate.iban_masked,  # masked: an export may travel by e-mail
+                "bic": mandate.bic,
+                "signed_on": mandate.signed_on.isoformat(),
+                "kind": mandate.kind,
+                "status": mandate.status,
+                "revoked_at": mandate.revoked_at.isoformat() if mandate.revoked_at else "",
+                "last_used_on": mandate.last_used_on.isoformat() if mandate.last_used_on else "",
+                "debits": [
+                    {
+                        "collection_date": debit.batch.collection_date.isoformat(),
+                        "amount_cents": debit.amount_cents,
+                        "sequence_type": debit.sequence_type,
+                        "end_to_end_id": debit.end_to_end_id,
+                        "status": debit.payment.status,
+                    }
+                    for debit in debits.order_by("id")
+                ],
+            }
+        )
+    return rows
+
+
+def _erase_mandate_fields(mandates, now) -> int:
+    touched = 0
+    for mandate in mandates:
+        if mandate.status == Mandate.Status.ACTIVE:
+            mandate.status = Mandate.Status.REVOKED
+            mandate.revoked_at = now
+        for field, value in MANDATE_ANONYMOUS.items():
+            setattr(mandate, field, value)
+        mandate.save(
+            update_fields=[*MANDATE_ANONYMOUS, "person", "status", "revoked_at", "updated_at"]
+        )
+        touched += 1
+    return touched
+
+
+def _erase_mandates(person) -> None:
+    """Erasure: the mandate is revoked and loses the bank details and the name; its
+    reference, dates and debits (amounts) stay, for the accounts."""
+    _erase_mandate_fields(
+        Mandate.objects.filter(association_id=person.association_id, person=person),
+        timezone.now(),
+    )
+
+
+def _mandates_retention(now: dt.datetime) -> int:
+    cutoff = _months_before(timezone.localdate(now), MANDATE_RETENTION_MONTHS)
+    ended = ~Q(status=Mandate.Status.ACTIVE)
+    unused = Q(last_used_on__lt=cutoff) | Q(last_used_on__isnull=True, signed_on__lt=cutoff)
+    naming = ~Q(iban="") | ~Q(debtor_name="") | Q(person__isnull=False)
+    return _erase_mandate_fields(Mandate.objects.filter(ended & unused & naming), now)
+
+
+def _mandate_holders(association):
+    """A contact with an active mandate is debited on the next collection: not inactive."""
+    return Mandate.objects.filter(
+        association=association, status=Mandate.Status.ACTIVE, person__isnull=False
+    ).values("person_id")
+
+
+registry.register_retention_hold(_mandate_holders)
+
+registry.register(
+    PrivacyEntry(
+        key="sepa_mandates",
+        label=_("SEPA direct debit mandates"),
+        data=_(
+            "The account holder's name, IBAN (encrypted) and BIC, the mandate reference, the "
+            "day it was signed, its kind and status, and each debit made under it (day, "
+            "amount, reference, outcome)."
+        ),
+        purpose=_("Collecting dues and gifts by direct debit, as the debtor authorised."),
+        legal_basis=_(
+            "The mandate signed by the debtor (contract); legal obligation for the debits "
+            "(accounting records, Code de commerce art. L123-22)."
+        ),
+        retention=_(
+            "While the mandate is in use, then 14 months after its last debit (the time to "
+            "contest a debit). After an erasure or these 14 months, the mandate is revoked "
+            "and keeps its reference, dates and amounts, without name nor bank details."
+        ),
+        models=("payments.Mandate", "payments.DirectDebit", "payments.DebitBatch"),
+        export_person=_export_mandates,
+        erase_person=_erase_mandates,
+        apply_retention=_mandates_retention,
+        order=390,
     )
 )

@@ -14,3 +14,19 @@ register_action_labels(
 )
 # The activity log shows a status change as "status: before → after".
 FIELD_LABELS.setdefault("status", _("status"))
+
+# --- Navigation: the online payment settings (back office, payments/views.py) -------------
+
+from essaim.core import navigation  # noqa: E402
+
+navigation.register(
+    navigation.NavItem(
+        key="payments_online",
+        label=_("Online payment"),
+        url_name="payments_admin:online",
+        capability="can_manage_finances",
+        order=25,
+        section="admin",
+        active_prefix="payments_admin:",
+    )
+)

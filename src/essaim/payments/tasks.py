@@ -25,3 +25,14 @@ def webhook_deliveries_purge() -> int:
 
 
 scheduler.register("payments_webhook_deliveries_purge", webhook_deliveries_purge, minutes=24 * 60)
+
+
+@task()
+def sepa_mandates_lapse() -> int:
+    """Recurring SEPA mandates unused for 36 months become lapsed (SEPA rulebook)."""
+    from .mandates import mandates_lapse
+
+    return mandates_lapse()
+
+
+scheduler.register("payments_sepa_mandates_lapse", sepa_mandates_lapse, minutes=24 * 60)
