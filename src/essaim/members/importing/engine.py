@@ -922,6 +922,7 @@ class Importer:
                 batch_size=1000,
                 ignore_conflicts=True,
             )
+        self._ledger(plan)  # the dues payments' money first: they are inserted with it
         bulk.insert([p for p, _m, _id in plan.payments], now=now)
         for payment, planned, _id in plan.payments:
             if planned is not None:
@@ -950,7 +951,6 @@ class Importer:
                     "person_id"
                 )
             ).update(last_activity_at=now)
-        self._ledger(plan)
         if plan.memberships or plan.payments:
             from .. import cache as member_cache
 
@@ -958,7 +958,8 @@ class Importer:
 
     def _ledger(self, plan: Plan) -> None:
         """The money of the chunk's dues payments in the association's ledger (payments app),
-        in one insert: each dues payment of more than 0 € gets its Payment."""
+        in one insert, before the dues payments themselves (each of more than 0 € is
+        inserted with its Payment: no second pass over them)."""
         from essaim.payments import services as payment_services
 
         today = timezone.localdate()
@@ -969,6 +970,8 @@ class Importer:
         ]
         if not dues:
             return
+        # The payer: the person of the membership paid (new ones are inserted by now).
+        new_payers = {id(membership): state.person.pk for membership, state in plan.memberships}
         payers = dict(
             Membership.objects.filter(pk__in=[pk for _p, _m, pk in dues if pk]).values_list(
                 "pk", "person_id"
@@ -982,7 +985,9 @@ class Importer:
                     "amount_cents": payment.amount_cents,
                     "method": payment.method,
                     "paid_on": payment.paid_on,
-                    "person_id": planned.person_id if planned is not None else payers.get(pk),
+                    "person_id": new_payers.get(id(planned))
+                    if planned is not None
+                    else payers.get(pk),
                     "reference": payment.reference,
                     "note": payment.note,
                 }
@@ -991,7 +996,6 @@ class Importer:
         )
         for (payment, _planned, _pk), money in zip(dues, ledger, strict=True):
             payment.payment_id = money.pk
-        DuesPayment.objects.bulk_update([p for p, _m, _pk in dues], ["payment"], batch_size=1000)
 
     # --- Running ---
 
