@@ -695,10 +695,6 @@ def receipt_send(request, association_slug: str, receipt_uuid):
 # --- Annual receipts ----------------------------------------------------------------------
 
 
-def _stalled(run: ReceiptRun, now: dt.datetime) -> bool:
-    return services.receipt_run_is_stalled(run, now)
-
-
 @require(RECEIPTS)
 def annual(request, association_slug: str):
     """Issue the annual receipts of a year for every donor, in the background."""
@@ -729,15 +725,16 @@ def annual(request, association_slug: str):
         ReceiptRun.objects.filter(association=association).select_related("created_by")[:10]
     )
     now = timezone.now()
+    entries = [{"run": run, "stalled": services.receipt_run_is_stalled(run, now)} for run in runs]
     return render(
         request,
         "fundraising/annual.html",
         {
             "association": association,
             "form": form,
-            "runs": [{"run": run, "stalled": _stalled(run, now)} for run in runs],
+            "runs": entries,
             # A stalled run does not hold the form back: starting a new one stops it.
-            "working": any(run.is_working and not _stalled(run, now) for run in runs),
+            "working": any(e["run"].is_working and not e["stalled"] for e in entries),
             "preview_year": preview_year,
             "years": years,
             "to_issue": len(selectors.annual_groups(association, preview_year)),
@@ -758,7 +755,7 @@ def run_status(request, association_slug: str, run_uuid):
         "fundraising/_run.html",
         {
             "association": association,
-            "entry": {"run": run, "stalled": _stalled(run, timezone.now())},
+            "entry": {"run": run, "stalled": services.receipt_run_is_stalled(run)},
         },
     )
     if request.htmx and not run.is_working:
