@@ -1,6 +1,7 @@
 import csv
 import io
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -73,6 +74,51 @@ def test_phone():
     assert identifiers.format_phone("+33612345678") == "06 12 34 56 78"
     with pytest.raises(ValueError):
         identifiers.normalize_phone("0612")
+
+
+def _phonenumbers_only(value: str) -> str | None:
+    """What phonenumbers alone says of a French-typed number (E.164, or None if invalid)."""
+    number = phonenumbers.parse(value, "FR")
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@given(
+    national=st.from_regex(r"\A[1-9][0-9]{8}\Z"),
+    form=st.sampled_from(["0{}", "+33{}", "0{} ", "spaced", "dotted", "+33 spaced"]),
+)
+def test_phone_fast_path_agrees_with_phonenumbers(national, form):
+    digits = "0" + national
+    pairs = " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+    typed = {
+        "spaced": pairs,
+        "dotted": pairs.replace(" ", "."),
+        "+33 spaced": "+33 "
+        + national[0]
+        + " "
+        + " ".join(national[i : i + 2] for i in (1, 3, 5, 7)),
+    }.get(form) or form.format(national)
+    expected = _phonenumbers_only(typed)
+    if expected is None:
+        with pytest.raises(ValueError):
+            identifiers.normalize_phone(typed)
+    else:
+        assert identifiers.normalize_phone(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["06 12 34 56 78", "07 00 00 00 00", "06 39 00 00 00", "01 23 45 67 89", "08 00 12 34 56"],
+)
+def test_phone_fast_path_examples(typed):
+    expected = _phonenumbers_only(typed)
+    assert identifiers._french_fast(typed) == expected
+    if expected is None:  # 07 00… and 06 39… are not allocated
+        with pytest.raises(ValueError):
+            identifiers.normalize_phone(typed)
+    else:
+        assert identifiers.normalize_phone(typed) == expected
 
 
 def test_csv_is_excel_friendly_and_injection_safe():

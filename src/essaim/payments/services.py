@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from essaim.core.audit import audit_log
 from essaim.core.models import Association
+from essaim.lib import bulk
 from essaim.lib.money import format_euros
 from essaim.lib.text import has_forbidden_characters
 from essaim.people.models import Person
@@ -347,6 +348,7 @@ def payment_record_many(
     the payments are for, and links them itself."""
     now = timezone.now()
     today = timezone.localdate()
+    recorder = acting_user.pk if getattr(acting_user, "is_authenticated", False) else None
     payments = []
     for index, row in enumerate(rows):
         errors: dict[str, str] = {}
@@ -366,21 +368,20 @@ def payment_record_many(
         if errors:
             raise ValidationError({f"{index}.{name}": message for name, message in errors.items()})
         payments.append(
-            Payment(
-                association=association,
+            bulk.new(
+                Payment,
+                association_id=association.pk,
                 amount_cents=row["amount_cents"],
                 method=row["method"],
                 status=Status.SUCCEEDED,
                 paid_on=paid_on,
                 status_changed_at=now,
                 person_id=row.get("person_id"),
-                recorded_by=acting_user
-                if getattr(acting_user, "is_authenticated", False)
-                else None,
+                recorded_by_id=recorder,
                 **texts,
             )
         )
-    Payment.objects.bulk_create(payments, batch_size=1000)
+    bulk.insert(payments, now=now)
     if payments:
         audit_log(
             association=association,

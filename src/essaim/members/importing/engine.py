@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from essaim.core.audit import audit_log
+from essaim.lib import bulk
 from essaim.lib.text import fold
 from essaim.people import services as people_services
 from essaim.people.models import Person
@@ -50,7 +51,7 @@ from ..models import (
     Membership,
     MembershipType,
 )
-from . import bulk, reading, values
+from . import reading, values
 from .fields import BY_KEY
 
 logger = logging.getLogger(__name__)
