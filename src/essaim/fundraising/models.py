@@ -18,7 +18,7 @@ from django_scopes import ScopedManager
 
 from essaim.core.models import Association, BaseModel
 from essaim.lib.money import format_euros
-from essaim.payments.models import Payment
+from essaim.payments.models import Mandate, Payment
 from essaim.people.models import Person
 
 
@@ -187,6 +187,24 @@ class Gift(BaseModel):
         help_text=_("What was given, for a gift in kind or waived expenses."),
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
+    campaign = models.ForeignKey(
+        "Campaign",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gifts",
+        verbose_name=_("campaign"),
+    )
+    # The share link that brought the gift (?src=…): newsletter, facebook, qr-flyer…
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    recurring = models.ForeignKey(
+        "RecurringGift",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gifts",
+        verbose_name=_("monthly gift"),
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -209,6 +227,248 @@ class Gift(BaseModel):
 
     def __str__(self) -> str:
         return f"{format_euros(self.amount_cents)} ({self.get_nature_display()})"
+
+
+class Campaign(BaseModel):
+    """A fundraising campaign (campagne de dons): a goal and a public page to give.
+
+    Its page is /d/<association>/<slug>/; share links add ?src=<source> so the team sees which
+    channel brought which gifts (Gift.source). What it raised is the sum of its gifts.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("campaign", "draft")
+        PUBLISHED = "published", pgettext_lazy("campaign", "published")
+        CLOSED = "closed", pgettext_lazy("campaign", "closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(_("address of the page"), max_length=80)
+    title = models.CharField(_("title"), max_length=150)
+    summary = models.CharField(
+        _("summary"),
+        max_length=300,
+        blank=True,
+        help_text=_("One or two sentences, shown at the top and when the page is shared."),
+    )
+    story = models.TextField(_("story"), blank=True, help_text=_("Why you need the money."))
+    goal_cents = models.PositiveIntegerField(_("goal (cents)"), null=True, blank=True)
+    starts_on = models.DateField(_("start"), null=True, blank=True)
+    ends_on = models.DateField(_("deadline"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    # Amounts offered on the donation form, in cents, in the order shown.
+    suggested_amounts = models.JSONField(_("suggested amounts"), default=list, blank=True)
+    allow_monthly = models.BooleanField(_("offer monthly gifts"), default=True)
+    thank_you_message = models.TextField(
+        _("thank-you message"),
+        blank=True,
+        help_text=_("Sent to each donor by e-mail and shown after the gift."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("fundraising campaign")
+        verbose_name_plural = _("fundraising campaigns")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "slug"], name="campaign_unique_slug"),
+            models.CheckConstraint(
+                condition=models.Q(goal_cents__isnull=True) | models.Q(goal_cents__gt=0),
+                name="campaign_goal_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RecurringGift(BaseModel):
+    """A donor's promise to give every month (don mensuel), by SEPA direct debit.
+
+    Each month's debit is one Payment whose idempotency key is `recurring:<uuid>:<YYYY-MM>`;
+    when it is collected, it becomes a Gift. Paused: no debit until `paused_until` (or until
+    resumed); cancelled: never again.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("recurring gift", "active")
+        PAUSED = "paused", pgettext_lazy("recurring gift", "paused")
+        CANCELLED = "cancelled", pgettext_lazy("recurring gift", "cancelled")
+
+    class Method(models.TextChoices):
+        SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recurring_gifts",
+        verbose_name=_("donor"),
+    )
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="recurring_gifts",
+        verbose_name=_("campaign"),
+    )
+    amount_cents = models.PositiveIntegerField(_("monthly amount (cents)"))
+    method = models.CharField(
+        _("payment method"), max_length=12, choices=Method.choices, default=Method.SEPA_DEBIT
+    )
+    mandate = models.ForeignKey(
+        Mandate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recurring_gifts",
+        verbose_name=_("SEPA mandate"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE
+    )
+    started_on = models.DateField(_("first month"))
+    paused_until = models.DateField(_("paused until"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("monthly gift")
+        verbose_name_plural = _("monthly gifts")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="recurringgift_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="cancelled", cancelled_at__isnull=False)
+                | ~models.Q(status="cancelled"),
+                name="recurringgift_cancelled_at",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["association", "status"], name="recurringgift_assoc_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{format_euros(self.amount_cents)} / mois"
+
+
+class GiftIntent(BaseModel):
+    """A gift promised on a campaign's form and not paid yet (don en attente de paiement).
+
+    Online: the donor is sent to the payment service; SEPA: a mandate is signed and the
+    debit waits for the next batch (its Payment's idempotency key is `intent:<uuid>`). When
+    the payment succeeds the Gift is recorded (`gift`) and the thank-you e-mail sent; a
+    failed or abandoned payment leaves no gift.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("gift intent", "waiting for payment")
+        PAID = "paid", pgettext_lazy("gift intent", "paid")
+        FAILED = "failed", pgettext_lazy("gift intent", "failed")
+        CANCELLED = "cancelled", pgettext_lazy("gift intent", "cancelled")
+
+    class Method(models.TextChoices):
+        ONLINE = "online", _("card, online")
+        SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    campaign = models.ForeignKey(
+        Campaign,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="intents",
+        verbose_name=_("campaign"),
+    )
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gift_intents",
+        verbose_name=_("donor"),
+    )
+    amount_cents = models.PositiveIntegerField(_("amount (cents)"))
+    monthly = models.BooleanField(_("every month"), default=False)
+    method = models.CharField(_("payment method"), max_length=12, choices=Method.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    donor_kind = models.CharField(
+        _("donor"),
+        max_length=10,
+        choices=Gift.DonorKind.choices,
+        default=Gift.DonorKind.INDIVIDUAL,
+    )
+    company_name = models.CharField(_("company name"), max_length=200, blank=True)
+    company_siren = models.CharField(_("company SIREN"), max_length=9, blank=True)
+    source = models.CharField(_("source"), max_length=40, blank=True)
+    payment = models.OneToOneField(
+        Payment,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gift_intent",
+        verbose_name=_("payment"),
+    )
+    mandate = models.ForeignKey(
+        Mandate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="gift_intents",
+        verbose_name=_("SEPA mandate"),
+    )
+    recurring = models.OneToOneField(
+        RecurringGift,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="intent",
+        verbose_name=_("monthly gift"),
+    )
+    gift = models.OneToOneField(
+        Gift,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="intent",
+        verbose_name=_("gift"),
+    )
+    thanked_at = models.DateTimeField(_("thanked on"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("gift waiting for payment")
+        verbose_name_plural = _("gifts waiting for payment")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount_cents__gt=0), name="giftintent_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return format_euros(self.amount_cents)
 
 
 class ReceiptCounter(models.Model):
