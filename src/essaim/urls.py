@@ -25,6 +25,10 @@ urlpatterns = [
     path("", include("essaim.payments.urls")),  # /webhooks/<service>/<token>/
     # /a/<association>/payments/ (online payment settings).
     path("", include("essaim.payments.backoffice_urls")),
+    # /a/<association>/reconciliation/ (bank statements matched with payments).
+    path("", include("essaim.payments.reconcile_urls")),
+    # /d/<association>/<campaign>/ (a campaign's public page and donation form).
+    path("", include("essaim.fundraising.donate_urls")),
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:
