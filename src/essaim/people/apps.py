@@ -8,4 +8,4 @@ class PeopleConfig(AppConfig):
     verbose_name = _("Contacts")
 
     def ready(self) -> None:
-        from . import demo, navigation, privacy_entries, receivers  # noqa: F401
+        from . import demo, navigation, privacy_entries, receivers, registrations  # noqa: F401

@@ -182,3 +182,45 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} {self.topic}={self.granted}"
+
+
+class Solicitation(models.Model):
+    """One time the association asked a contact for money (an appeal by e-mail, a letter, a
+    call). A gift (or the team noting an answer) answers every open solicitation of the
+    contact. Two in a row without an answer: the contact is no longer solicited (CNIL, donor
+    data) and, some time later, their record is due for erasure."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        POST = "post", _("letter")
+        PHONE = "phone", _("phone call")
+        OTHER = "other", _("other")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="solicitations", verbose_name=_("contact")
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    subject = models.CharField(_("about"), max_length=200)
+    sent_at = models.DateTimeField(_("sent on"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered on"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("solicitation")
+        verbose_name_plural = _("solicitations")
+        ordering = ["-sent_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["association", "person"],
+                condition=models.Q(answered_at__isnull=True),
+                name="solicitation_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -5,7 +5,7 @@ from django_scopes import scopes_disabled
 
 from essaim.core.privacy import PrivacyEntry, Subject, registry
 
-from .models import Consent, Person
+from .models import Consent, Person, Solicitation
 from .services import anonymise_person_row, person_erase, persons_due_for_retention
 
 
@@ -88,6 +88,44 @@ registry.register(
         models=("people.Consent",),
         export_person=_consent_export,
         order=900,
+    )
+)
+
+
+def _solicitation_export(person) -> list[dict]:
+    return [
+        {
+            "about": s.subject,
+            "channel": s.get_channel_display(),
+            "sent_at": s.sent_at.isoformat(),
+            "answered_at": s.answered_at.isoformat() if s.answered_at else "",
+        }
+        for s in Solicitation.objects.filter(person=person)
+    ]
+
+
+def _solicitation_erase(person) -> None:
+    Solicitation.objects.filter(person=person).delete()
+
+
+registry.register(
+    PrivacyEntry(
+        key="solicitations",
+        label=_("Appeals for gifts"),
+        data=_("When the association asked you for a gift, how, and whether you answered."),
+        purpose=_(
+            "Not asking again someone who did not answer two appeals in a row (CNIL rule for "
+            "donor files)."
+        ),
+        legal_basis=_("Legitimate interest of the association."),
+        retention=_(
+            "As long as the contact record; after two appeals without an answer, the record is "
+            "anonymised three months after the last one unless you are a member or gave since."
+        ),
+        models=("people.Solicitation",),
+        export_person=_solicitation_export,
+        erase_person=_solicitation_erase,
+        order=850,
     )
 )
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -420,19 +421,33 @@ def anonymise_person_row(person: Person) -> None:
 
 
 def persons_due_for_retention(now: dt.datetime):
-    """Per association, the contacts with no activity for longer than it keeps them.
+    """Per association, the contacts with no activity for longer than it keeps them, and
+    those not to solicit any more (two appeals unanswered, people.solicitations).
 
     Team members are kept (their contact row belongs to their seat), and so are the contacts
     other apps hold (current members…, see PrivacyRegistry.register_retention_hold).
     """
     from essaim.core.models import RoleAssignment
 
+    from . import solicitations
+
     for association in Association.objects.only("pk", "person_retention_months").iterator():
         cutoff = now - dt.timedelta(days=30 * association.person_retention_months)
         team_users = RoleAssignment.objects.filter(association=association).values("user_id")
-        due = Person.objects.filter(
-            association=association, erased_at__isnull=True, last_activity_at__lt=cutoff
-        ).exclude(user_id__in=team_users)
+        # Donors who left two appeals in a row unanswered are not kept either (CNIL): once
+        # the last appeal is old enough and they did nothing since.
+        quiet_since = now - dt.timedelta(days=solicitations.ERASE_AFTER_DAYS)
+        due = (
+            Person.objects.filter(association=association, erased_at__isnull=True)
+            .filter(
+                Q(last_activity_at__lt=cutoff)
+                | Q(
+                    last_activity_at__lt=quiet_since,
+                    pk__in=solicitations.persons_due_for_erasure(association, now),
+                )
+            )
+            .exclude(user_id__in=team_users)
+        )
         for held in registry.retention_holds(association):
             due = due.exclude(pk__in=held)
         yield association, due

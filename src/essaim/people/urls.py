@@ -14,6 +14,11 @@ person_patterns = [
     path("<uuid:person_uuid>/edit/", views.person_edit, name="edit"),
     path("<uuid:person_uuid>/consents/new/", views.consent_add, name="consent_add"),
     path("<uuid:person_uuid>/erase/", views.person_erase, name="erase"),
+    path(
+        "<uuid:person_uuid>/solicitations/answered/",
+        views.solicitations_answered,
+        name="solicitations_answered",
+    ),
     path("<uuid:person_uuid>/merge/<uuid:other_uuid>/", views.person_merge, name="merge"),
 ]
 

@@ -15,7 +15,7 @@ from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
 
-from . import selectors, services
+from . import selectors, services, solicitations
 from .exports import EXPORT_COLUMNS, export_header, person_export_rows
 from .forms import BulkActionForm, ConsentForm, EraseForm, MergeForm, PersonForm
 from .models import Consent, Person
@@ -330,3 +330,15 @@ def person_merge(request, association_slug: str, person_uuid, other_uuid):
         "people/merge.html",
         {"association": association, "keep": keep, "other": other, "form": form},
     )
+
+
+@require_POST
+@require("can_manage_members")
+def solicitations_answered(request, association_slug: str, person_uuid):
+    """The team notes that the contact answered an appeal some other way than a gift."""
+    person = _person(request, person_uuid)
+    if person.is_erased:
+        messages.error(request, _("This contact is anonymised."))
+    elif solicitations.solicitations_answer(person=person, acting_user=request.user, note=True):
+        messages.success(request, _("Noted: this contact may be asked for gifts again."))
+    return redirect("people:detail", association_slug=association_slug, person_uuid=person.uuid)
