@@ -66,9 +66,12 @@ def test_format():
     assert format_euros(123456) == "1\u202f234,56\u00a0€"
     assert format_euros(5) == "0,05\u00a0€"
     assert format_euros(-250, sign=False) == "-2,50"
+    assert format_euros(2000, short=True) == "20\u00a0€"
+    assert format_euros(2050, sign=False, short=True) == "20,50"
 
 
 @given(st.integers(min_value=1, max_value=10**12))
 def test_what_is_written_reads_back(cents):
     assert parse_euros(format_euros(cents)) == cents
     assert parse_euros(format_euros(cents, sign=False)) == cents
+    assert parse_euros(format_euros(cents, short=True)) == cents

@@ -63,11 +63,14 @@ def parse_euros(text: str | Decimal, *, max_cents: int | None = None) -> int:
     return cents
 
 
-def format_euros(cents: int, *, sign: bool = True) -> str:
+def format_euros(cents: int, *, sign: bool = True, short: bool = False) -> str:
     """1234550 → "12 345,50 €" (narrow no-break space between thousands, as French
-    typography wants; a no-break space before the sign so it never starts a line)."""
+    typography wants; a no-break space before the sign so it never starts a line).
+    `short`: no cents when there are none (2000 → "20 €"), as dues and prices are written."""
     cents = int(cents)
     negative = cents < 0
     euros, rest = divmod(abs(cents), 100)
-    text = ("-" if negative else "") + f"{euros:,}".replace(",", "\u202f") + f",{rest:02d}"
+    text = ("-" if negative else "") + f"{euros:,}".replace(",", "\u202f")
+    if rest or not short:
+        text += f",{rest:02d}"
     return f"{text}\u00a0€" if sign else text

@@ -15,6 +15,7 @@ from django.utils.translation import ngettext
 
 from essaim.core.audit import audit_log, diff, snapshot
 from essaim.core.models import Association
+from essaim.lib import money
 from essaim.lib.text import fold, has_forbidden_characters
 from essaim.payments import services as payment_services
 from essaim.people.models import Person
@@ -281,9 +282,9 @@ def dues_for(
 
 
 def format_euros(cents: int) -> str:
-    """12,50 — French decimal comma, no currency sign."""
-    euros, rest = divmod(int(cents), 100)
-    return f"{euros:,}".replace(",", "\u202f") + (f",{rest:02d}" if rest else "")
+    """12,50 — French decimal comma, no currency sign, no cents when round (the texts and
+    templates of members add " €")."""
+    return money.format_euros(cents, sign=False, short=True)
 
 
 # --- Memberships --------------------------------------------------------------------------
