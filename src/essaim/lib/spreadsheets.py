@@ -4,6 +4,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from django.http import HttpResponse
+from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
@@ -45,3 +47,29 @@ def xlsx_bytes(header: Sequence[str], rows: Iterable[Sequence[object]], title: s
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def spreadsheet_response(
+    header: Sequence[str], rows, *, fmt: str, name: str, title: str
+) -> HttpResponse:
+    """A download of `rows` as `name`-<date>.xlsx (fmt "xlsx") or .csv (anything else).
+
+    `rows` is an iterable of rows, or a function `(spreadsheet: bool) -> rows` for exports
+    whose cells differ (real numbers and dates in XLSX, French text in CSV). Never cached:
+    these are lists of people.
+    """
+    stamp = timezone.localtime().strftime("%Y-%m-%d")
+    xlsx = fmt == "xlsx"
+    cells = rows(xlsx) if callable(rows) else rows
+    if xlsx:
+        response = HttpResponse(xlsx_bytes(header, cells, title=title), content_type=XLSX_TYPE)
+    else:
+        response = HttpResponse(csv_bytes(header, cells), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{name}-{stamp}.{"xlsx" if xlsx else "csv"}"'
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response

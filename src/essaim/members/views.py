@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from essaim.core.audit import audit_log
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
-from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.people import services as people_services
 from essaim.people.forms import PersonForm
 from essaim.people.models import Person
@@ -110,7 +110,6 @@ def member_list(request, association_slug: str, unpaid_view: bool = False):
 
 
 def _export(association, memberships, fmt: str, acting_user) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
     rows = member_export_rows(memberships)
     audit_log(
         association=association,
@@ -120,18 +119,9 @@ def _export(association, memberships, fmt: str, acting_user) -> HttpResponse:
         object_repr=_("Member list"),
         data={"format": fmt},
     )
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(member_export_header(), rows, title=_("Members")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="adherents-{stamp}.xlsx"'
-        return response
-    response = HttpResponse(
-        csv_bytes(member_export_header(), rows), content_type="text/csv; charset=utf-8"
+    return spreadsheet_response(
+        member_export_header(), rows, fmt=fmt, name="adherents", title=_("Members")
     )
-    response["Content-Disposition"] = f'attachment; filename="adherents-{stamp}.csv"'
-    return response
 
 
 @require("can_manage_members")

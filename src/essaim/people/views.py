@@ -4,7 +4,6 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -13,7 +12,7 @@ from essaim.core.audit import audit_log
 from essaim.core.models import AuditLog
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
-from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+from essaim.lib.spreadsheets import spreadsheet_response
 
 from . import selectors, services, solicitations
 from .exports import EXPORT_COLUMNS, export_header, person_export_rows
@@ -65,7 +64,6 @@ def person_list(request, association_slug: str):
 
 
 def _export_response(association, persons, fmt: str, acting_user) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
     rows = person_export_rows(persons.prefetch_related("tags"))
     audit_log(
         association=association,
@@ -75,18 +73,9 @@ def _export_response(association, persons, fmt: str, acting_user) -> HttpRespons
         object_repr=_("Contact list"),
         data={"format": fmt},
     )
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(export_header(), rows, title=_("Contacts")),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-        response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.xlsx"'
-        return response
-    response = HttpResponse(
-        csv_bytes(export_header(), rows), content_type="text/csv; charset=utf-8"
+    return spreadsheet_response(
+        export_header(), rows, fmt=fmt, name="contacts", title=_("Contacts")
     )
-    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
-    return response
 
 
 @require("can_manage_members")
