@@ -116,3 +116,19 @@ def english_ui(settings, monkeypatch):
     )
     with translation.override("en"):
         yield
+
+
+PAY = "Chèque à l'ordre des Amis du Quartier, 12 rue des Lilas, 75011 Paris"
+
+
+@pytest.fixture
+def open_join(association, presidente, annual):
+    with scope(association=association):
+        services.membership_settings_update(
+            association=association,
+            acting_user=presidente,
+            join_enabled=True,
+            payment_instructions=PAY,
+            statutes_url="https://example.org/statuts.pdf",
+        )
+    return association

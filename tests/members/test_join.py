@@ -14,10 +14,9 @@ from essaim.members import join, services
 from essaim.members.models import Membership, MembershipType
 from essaim.people.models import Consent, Person
 from tests.factories import UserFactory
+from tests.members.conftest import PAY
 
 pytestmark = pytest.mark.usefixtures("english_ui")
-
-PAY = "Chèque à l'ordre des Amis du Quartier, 12 rue des Lilas, 75011 Paris"
 
 
 @pytest.fixture(autouse=True)
@@ -26,19 +25,6 @@ def _fresh_rate_limits():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def open_join(association, presidente, annual):
-    with scope(association=association):
-        services.membership_settings_update(
-            association=association,
-            acting_user=presidente,
-            join_enabled=True,
-            payment_instructions=PAY,
-            statutes_url="https://example.org/statuts.pdf",
-        )
-    return association
 
 
 def join_url(association):

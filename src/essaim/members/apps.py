@@ -8,4 +8,8 @@ class MembersConfig(AppConfig):
     verbose_name = _("Members and dues")
 
     def ready(self) -> None:
-        from . import demo, privacy_entries, receivers, registrations, tasks  # noqa: F401
+        from essaim.payments.signals import payment_status_changed
+
+        from . import demo, online, privacy_entries, receivers, registrations, tasks  # noqa: F401
+
+        payment_status_changed.connect(online.dues_paid_online, dispatch_uid="members.dues_online")

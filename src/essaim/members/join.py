@@ -24,7 +24,7 @@ from essaim.lib.text import fold
 from essaim.people import services as people_services
 from essaim.people.models import Consent, Person
 
-from . import periods, services
+from . import online, periods, services
 from .models import Membership, MembershipSettings, MembershipType
 
 # Contact fields the form may ask, by the name of their rule in MembershipSettings.join_fields.
@@ -431,6 +431,9 @@ def _send_confirmation(association, member_settings, result: JoinResult, languag
             "lifetime": result.period.end is None,
             "amount": services.format_euros(result.amount_cents),
             "to_pay": result.amount_cents > 0 and not result.already_member,
+            "pay_url": ""
+            if result.already_member or not result.memberships
+            else online.pay_link(result.memberships[0]),
             "already_member": result.already_member,
             "approval_required": result.approval_required,
             "household": [m.person for m in result.memberships[1:]],

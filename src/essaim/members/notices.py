@@ -6,6 +6,7 @@ from django.utils import timezone
 from essaim.core.audit import audit_log
 from essaim.core.emails import email_enqueue
 
+from . import online
 from .reminders import next_amount, renewal_url
 from .services import format_euros, settings_for
 
@@ -36,6 +37,7 @@ def send_reminders(*, association, acting_user, memberships) -> tuple[int, list]
                     "period": membership.period.label(),
                     "amount": format_euros(membership.amount_due_cents),
                     "payment_instructions": member_settings.payment_instructions,
+                    "pay_url": online.pay_link(membership),
                 },
             )
         else:

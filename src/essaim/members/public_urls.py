@@ -16,6 +16,8 @@ urlpatterns = [
     path("m/<slug:slug>/join/thanks/", public_views.join_thanks, name="join_thanks"),
     path("m/renew/<str:token>/", public_views.renew, name="renew"),
     path("m/verify/<str:token>/", public_views.verify, name="verify"),
+    path("m/pay/<str:token>/", public_views.pay, name="pay"),
+    path("m/pay/<str:token>/done/", public_views.pay_done, name="pay_done"),
     # The member portal, in the account area.
     path("account/memberships/", public_views.portal, name="portal"),
     path(

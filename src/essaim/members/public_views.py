@@ -28,13 +28,13 @@ from essaim.lib import ratelimit
 from essaim.people import services as people_services
 from essaim.people.models import Person
 
-from . import join, periods, selectors, services
+from . import join, online, periods, selectors, services
 from .card import card_filename, membership_card_pdf
 from .linking import member_accounts_link_verified
 from .models import Membership
 from .public_forms import ContactDetailsForm, JoinForm, ResignForm
 from .reminders import next_amount
-from .tokens import card_uuid, renewal_token, renewal_uuid
+from .tokens import card_uuid, pay_token, pay_uuid, renewal_token, renewal_uuid
 
 S = Membership.Status
 # Statuses in which a card may be downloaded: the member, or soon a member (paid, starting
@@ -117,6 +117,14 @@ def join_form(request, slug: str):
                         "to_pay": result.amount_cents > 0,
                         "approval_required": result.approval_required,
                         "email_sent": result.email_sent,
+                        # A new membership may be paid online at once (never one that
+                        # existed: the page must not tell whether an address is a member's).
+                        "pay_token": pay_token(result.memberships[0])
+                        if result.memberships
+                        and not result.already_member
+                        and online.payable(result.memberships[0])
+                        and online.online_provider(association)
+                        else "",
                     }
                     return redirect("members_public:join_thanks", slug=association.slug)
         response = render(
@@ -201,8 +209,84 @@ def renew(request, token: str):
                 else "",
                 "error": error,
                 "payment_instructions": member_settings.payment_instructions,
+                "pay_url": online.pay_path(renewal),
             },
         )
+
+
+# --- Paying dues online ---------------------------------------------------------------------
+
+
+def _payable_membership(token: str) -> Membership | None:
+    membership_uuid = pay_uuid(token)
+    if membership_uuid is None:
+        return None
+    with scopes_disabled():
+        return (
+            Membership.objects.select_related("association", "person", "membership_type")
+            .filter(uuid=membership_uuid, person__erased_at__isnull=True)
+            .first()
+        )
+
+
+@never_cache
+def pay(request, token: str):
+    """GET shows what is paid; POST opens the checkout at the payment service."""
+    membership = _payable_membership(token)
+    if membership is None:
+        return render(request, "members/public/renew_invalid.html", status=404)
+    association = membership.association
+    with scope(association=association):
+        error, limited = "", False
+        if request.method == "POST" and online.payable(membership):
+            limit, period = _join_rate_limit()
+            if ratelimit.hit(request, "members.pay", limit=limit, period=period):
+                error = _("Too many attempts: wait a few minutes and try again.")
+                limited = True
+            else:
+                base = settings.ESSAIM_BASE_URL
+                done = base + reverse("members_public:pay_done", kwargs={"token": token})
+                back = base + reverse("members_public:pay", kwargs={"token": token})
+                try:
+                    checkout = online.dues_checkout(
+                        membership=membership, return_url=done, cancel_url=back
+                    )
+                except ValidationError as exc:
+                    error = " ".join(exc.messages)
+                else:
+                    return redirect(checkout.url)
+        return render(
+            request,
+            "members/public/pay.html",
+            {
+                "public_association": association,
+                "membership": membership,
+                "payable": online.payable(membership),
+                "amount": services.format_euros(online.amount_to_pay(membership)),
+                "online": bool(online.online_provider(association)),
+                "error": error,
+                "payment_instructions": services.settings_for(association).payment_instructions,
+            },
+            status=429 if limited else 200,
+        )
+
+
+@never_cache
+def pay_done(request, token: str):
+    """Back from the payment service: paid, or waiting for its notification."""
+    membership = _payable_membership(token)
+    if membership is None:
+        return render(request, "members/public/renew_invalid.html", status=404)
+    return render(
+        request,
+        "members/public/pay_done.html",
+        {
+            "public_association": membership.association,
+            "membership": membership,
+            "paid": membership.paid_on is not None,
+            "portal_url": reverse("members_public:portal"),
+        },
+    )
 
 
 # --- Card and its verification --------------------------------------------------------------
@@ -342,6 +426,7 @@ def portal(request):
                         )
                         if _renewable(m, latest[m.membership_type_id], today)
                         else "",
+                        "pay_url": online.pay_path(m),
                     }
                 )
             # Joining again is offered to former members only (a live membership renews).

@@ -14,6 +14,7 @@ register_action_labels(
     {
         "membership.create": _("Membership added"),
         "membership.join": _("Joined online"),
+        "membership.paid_twice": _("Online payment received for dues already paid"),
         "membership.paid": _("Dues paid"),
         "membership.payment_cancel": _("Payment cancelled"),
         "membership.approve": _("Membership approved"),

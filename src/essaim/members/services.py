@@ -18,6 +18,7 @@ from essaim.core.models import Association
 from essaim.lib import money
 from essaim.lib.text import fold, has_forbidden_characters
 from essaim.payments import services as payment_services
+from essaim.payments.models import Payment
 from essaim.people.models import Person
 
 from . import cache as member_cache
@@ -449,9 +450,12 @@ def dues_payment_record(
     amount_cents: int | None = None,
     reference: str = "",
     note: str = "",
+    ledger_payment: Payment | None = None,
 ) -> DuesPayment | None:
     """Record one payment covering `memberships` (and their households); None if all were
-    paid already. Already-paid memberships are left as they are."""
+    paid already. Already-paid memberships are left as they are. `ledger_payment`: the
+    money is already in the ledger (paid online: the payment service's Payment), it is
+    linked instead of recording another."""
     if method not in DuesPayment.Method.values:
         raise ValidationError({"method": _("Unknown payment method.")})
     paid_on = paid_on or timezone.localdate()
@@ -488,7 +492,8 @@ def dues_payment_record(
         note=note.strip()[:255],
         recorded_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
         # The money in the association's ledger (payments app); none for 0 €.
-        payment=payment_services.payment_record(
+        payment=ledger_payment
+        or payment_services.payment_record(
             association=association,
             acting_user=acting_user,
             amount_cents=amount,
@@ -499,7 +504,7 @@ def dues_payment_record(
             reference=reference.strip()[:100],
             note=note.strip()[:255],
         )
-        if amount > 0
+        if amount > 0 or ledger_payment
         else None,
     )
     Membership.objects.filter(pk__in=[m.pk for m in unpaid]).update(

@@ -34,3 +34,19 @@ def card_uuid(token: str) -> str | None:
         return signing.Signer(salt=CARD_SALT).unsign_object(token)
     except (signing.BadSignature, ValueError):
         return None
+
+
+PAY_SALT = "essaim.members.pay"
+PAY_MAX_AGE = 60 * 60 * 24 * 90
+
+
+def pay_token(membership) -> str:
+    """The link to pay a membership's dues online (sent to the member, shown after joining)."""
+    return signing.dumps(str(membership.uuid), salt=PAY_SALT, compress=True)
+
+
+def pay_uuid(token: str) -> str | None:
+    try:
+        return signing.loads(token, salt=PAY_SALT, max_age=PAY_MAX_AGE)
+    except signing.BadSignature:
+        return None
