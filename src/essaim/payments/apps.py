@@ -8,4 +8,9 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from . import privacy_entries, registrations, tasks  # noqa: F401
+        from . import (  # noqa: F401
+            privacy_entries,
+            reconcile_registrations,
+            registrations,
+            tasks,
+        )

@@ -488,3 +488,147 @@ class DirectDebit(BaseModel):
 
     def __str__(self) -> str:
         return self.end_to_end_id
+
+
+# --- Bank statements and reconciliation -----------------------------------------------------
+
+
+def bank_statement_upload_to(instance: "BankStatement", filename: str) -> str:
+    return f"bank_statements/{instance.association_id}/{instance.uuid}.csv"
+
+
+class BankStatement(BaseModel):
+    """A bank statement (CSV export) the treasurer imported, to match its lines with payments.
+
+    The uploaded file is kept only while it is checked (DRAFT): once imported its lines hold
+    what accounting needs, and the file, which names every payer, is deleted. Its SHA-256
+    stays, to say "this file was already imported".
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("bank statement", "being checked")
+        IMPORTED = "imported", pgettext_lazy("bank statement", "imported")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file = models.FileField(
+        _("file"), upload_to=bank_statement_upload_to, max_length=255, blank=True
+    )
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    # How the file was read (bank_statements.read_statement): encoding, separator, the line
+    # of the column titles and what each column is ({"date": 0, "amount": 3, …}).
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=1, blank=True)
+    header_line = models.PositiveIntegerField(default=0)
+    mapping = models.JSONField(default=dict, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    imported_at = models.DateTimeField(_("imported on"), null=True, blank=True)
+    lines_total = models.PositiveIntegerField(_("rows"), default=0)
+    lines_imported = models.PositiveIntegerField(_("new operations"), default=0)
+    lines_duplicate = models.PositiveIntegerField(_("operations already known"), default=0)
+    lines_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("bank statement")
+        verbose_name_plural = _("bank statements")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["association", "sha256"], name="bankstatement_assoc_sha"),
+        ]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+
+class BankLine(BaseModel):
+    """One operation of a bank statement: money in (amount > 0) or out (amount < 0).
+
+    `fingerprint` identifies the operation whatever file it came from (date, amount, label,
+    reference and its rank among identical operations of the same day), so importing the
+    same statement twice, or two overlapping months, adds each operation once. A line is
+    matched to at most one payment and a payment to at most one line: the database says so
+    (`bankline_one_per_payment`), not only the code.
+    """
+
+    class Status(models.TextChoices):
+        UNMATCHED = "unmatched", pgettext_lazy("bank line", "to match")
+        MATCHED = "matched", pgettext_lazy("bank line", "matched")
+        IGNORED = "ignored", pgettext_lazy("bank line", "ignored")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    statement = models.ForeignKey(BankStatement, on_delete=models.CASCADE, related_name="lines")
+    booked_on = models.DateField(_("date"))
+    amount_cents = models.BigIntegerField(_("amount (cents)"))
+    label = models.CharField(_("label"), max_length=500, blank=True)
+    reference = models.CharField(_("reference"), max_length=140, blank=True)
+    counterparty = models.CharField(_("counterparty"), max_length=200, blank=True)
+    # fold(label, counterparty, reference): accent- and case-insensitive search.
+    search_text = models.TextField(editable=False, default="")
+    fingerprint = models.CharField(max_length=64, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.UNMATCHED
+    )
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="bank_lines",
+        verbose_name=_("payment"),
+    )
+    # The payment was recorded from this line (not matched with an existing one): undoing
+    # the match cancels it.
+    payment_created = models.BooleanField(default=False)
+    matched_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    matched_at = models.DateTimeField(_("matched on"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("bank operation")
+        verbose_name_plural = _("bank operations")
+        ordering = ["-booked_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["association", "fingerprint"], name="bankline_unique_fingerprint"
+            ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=models.Q(payment__isnull=False),
+                name="bankline_one_per_payment",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="matched", payment__isnull=False)
+                    | (~models.Q(status="matched") & models.Q(payment__isnull=True))
+                ),
+                name="bankline_matched_has_payment",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(amount_cents=0), name="bankline_amount_not_zero"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["association", "status", "booked_on"], name="bankline_assoc_st"),
+            models.Index(fields=["association", "booked_on"], name="bankline_assoc_booked"),
+            models.Index(fields=["association", "amount_cents"], name="bankline_assoc_amount"),
+        ]
+
+    def __str__(self) -> str:
+        # No label: it names the payer, and this is what the activity log copies.
+        return f"{self.booked_on.isoformat()} {format_euros(self.amount_cents)}"
+
+    @property
+    def is_credit(self) -> bool:
+        return self.amount_cents > 0

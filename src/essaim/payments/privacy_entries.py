@@ -17,7 +17,7 @@ from essaim.core.privacy import PrivacyEntry, registry
 
 from .crypto import Secret
 from .mandates import _months_before
-from .models import DirectDebit, Mandate, Payment
+from .models import BankLine, BankStatement, DirectDebit, Mandate, Payment
 from .selectors import payments_of
 
 # Ten years after the end of the financial year (L123-22); an association's financial year
@@ -214,5 +214,87 @@ registry.register(
         erase_person=_erase_mandates,
         apply_retention=_mandates_retention,
         order=390,
+    )
+)
+
+
+# --- Bank statements ----------------------------------------------------------------------
+
+# A statement still being checked keeps its file (every payer's name) a short while only.
+DRAFT_STATEMENT_DAYS = 2
+
+BANK_LINE_ANONYMOUS = {"label": "", "counterparty": "", "search_text": ""}
+
+
+def _bank_lines_of(person):
+    return BankLine.objects.filter(
+        association_id=person.association_id, payment__person=person
+    ).order_by("booked_on", "id")
+
+
+def _export_bank_lines(person) -> list[dict]:
+    return [
+        {
+            "booked_on": line.booked_on.isoformat(),
+            "amount_cents": line.amount_cents,
+            "label": line.label,
+            "counterparty": line.counterparty,
+            "reference": line.reference,
+            "status": line.status,
+        }
+        for line in _bank_lines_of(person)
+    ]
+
+
+def _erase_bank_lines(person) -> None:
+    """The operations matched with the person's payments keep their date, amount and
+    reference (the accounts), not the label nor the counterparty, which name them. Runs
+    before the payments' eraser, which unlinks the payments from the person."""
+    _bank_lines_of(person).update(**BANK_LINE_ANONYMOUS, updated_at=timezone.now())
+
+
+def _bank_lines_retention(now: dt.datetime) -> int:
+    cutoff = retention_cutoff(now)
+    naming = ~Q(label="") | ~Q(counterparty="")
+    touched = BankLine.objects.filter(Q(booked_on__lt=cutoff) & naming).update(
+        **BANK_LINE_ANONYMOUS, updated_at=now
+    )
+    drafts = BankStatement.objects.filter(
+        status=BankStatement.Status.DRAFT,
+        created_at__lt=now - dt.timedelta(days=DRAFT_STATEMENT_DAYS),
+    )
+    for statement in drafts:
+        if statement.file:
+            statement.file.delete(save=False)
+        statement.delete()
+        touched += 1
+    return touched
+
+
+registry.register(
+    PrivacyEntry(
+        key="bank_lines",
+        label=_("Bank statements"),
+        data=_(
+            "The operations of the association's bank statements: date, amount, the bank's "
+            "label (which often holds the payer's name), the counterparty and the reference; "
+            "the payment each one was matched with."
+        ),
+        purpose=_("Checking that the payments expected reached the association's account."),
+        legal_basis=_(
+            "Legal obligation (accounting records, Code de commerce art. L123-22) and the "
+            "association's legitimate interest in keeping exact accounts."
+        ),
+        retention=_(
+            "10 years after the end of the financial year of the operation, as accounting "
+            "records; the file of a statement is deleted once imported. After an erasure, "
+            "or after these 10 years, the operation keeps its date, amount and reference "
+            "without the label nor the counterparty."
+        ),
+        models=("payments.BankStatement", "payments.BankLine"),
+        export_person=_export_bank_lines,
+        erase_person=_erase_bank_lines,
+        apply_retention=_bank_lines_retention,
+        order=380,
     )
 )
