@@ -15,8 +15,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AuthRateThrottle
 
 from .auth import TokenAuth
+from .fundraising import campaign_router, gift_router, receipt_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
+from .payments import mandate_router, payment_router
 from .routers import association_router, person_router
 
 
@@ -137,6 +139,11 @@ api.add_router("/membership-types", type_router)
 api.add_router("/memberships", membership_router)
 api.add_router("/join", join_router)
 api.add_router("/member-imports", import_router)
+api.add_router("/payments", payment_router)
+api.add_router("/sepa-mandates", mandate_router)
+api.add_router("/gifts", gift_router)
+api.add_router("/tax-receipts", receipt_router)
+api.add_router("/campaigns", campaign_router)
 
 # Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
 # answers in the API's error shape, not with the HTML page of the site.
