@@ -13,6 +13,21 @@ from essaim.fundraising.models import Campaign
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_ui(settings, monkeypatch):
+    """Pages and messages in English: the tests read the source strings."""
+    from django.utils import translation
+
+    from essaim.accounts.middleware import UserLanguageMiddleware
+
+    settings.LANGUAGE_CODE = "en"
+    monkeypatch.setattr(
+        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
+    )
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def make_campaign(association, tresorier):
     def make(**fields):

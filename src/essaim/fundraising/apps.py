@@ -8,4 +8,19 @@ class FundraisingConfig(AppConfig):
     verbose_name = _("Gifts and tax receipts")
 
     def ready(self) -> None:
-        from . import demo, privacy_entries, registrations, tasks  # noqa: F401
+        from essaim.payments import debit_sources
+
+        from . import (  # noqa: F401
+            demo,
+            donations,
+            privacy_entries,
+            receivers,
+            recurring,
+            registrations,
+            tasks,
+        )
+
+        # What is due by SEPA direct debit: one-off gifts promised on a campaign's page, and
+        # each month's debit of the monthly gifts.
+        debit_sources.register("fundraising.gifts", donations.intents_due)
+        debit_sources.register("fundraising.monthly_gifts", recurring.recurring_due)

@@ -1,5 +1,16 @@
-"""Public addresses of campaigns: /d/<association>/<campaign>/ (the page and its form)."""
+"""Public addresses of campaigns: /d/<association>/<campaign>/ (the page and its form).
+
+The association's parameter is `slug`, not `association_slug`: the tenant middleware keeps
+every URL with an `association_slug` to the association's team.
+"""
+
+from django.urls import path
+
+from . import donate_views
 
 app_name = "donate"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("d/<slug:slug>/<slug:campaign_slug>/", donate_views.campaign_page, name="page"),
+    path("d/<slug:slug>/<slug:campaign_slug>/thanks/", donate_views.thanks, name="thanks"),
+]

@@ -2,24 +2,26 @@
 
 The receipt e-mail invites the donor to sign in (or create an account) with the address it
 was sent to: a confirmed address that is a donor's contact address is proof enough to show
-them their own receipts. Only donors who have a receipt are linked (members are linked by
-essaim.members.linking); a contact who merely gave, and was never sent anything, is not.
+them their own receipts. Only donors who have a receipt or a monthly gift are linked (members
+are linked by essaim.members.linking); a contact who merely gave once, and was never sent
+anything, is not.
 """
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Q
 from django_scopes import scopes_disabled
 
 from essaim.lib.text import fold
 from essaim.people import services as people_services
 from essaim.people.models import Person
 
-from .models import TaxReceipt
+from .models import RecurringGift, TaxReceipt
 
 
 @transaction.atomic
 def donor_accounts_link_verified(user) -> list[Person]:
-    """Link `user` to the unlinked donors (with a valid receipt) whose e-mail address is one
+    """Link `user` to the unlinked donors (a valid receipt, a monthly gift) whose address is one
     of the user's verified addresses. Returns the contacts linked, one audit entry each."""
     if not getattr(user, "is_authenticated", False):
         return []
@@ -33,9 +35,15 @@ def donor_accounts_link_verified(user) -> list[Person]:
                 email_folded__in=folded,
                 user__isnull=True,
                 erased_at__isnull=True,
-                pk__in=TaxReceipt.objects.filter(status=TaxReceipt.Status.VALID).values(
-                    "person_id"
-                ),
+            )
+            .filter(
+                Q(
+                    pk__in=TaxReceipt.objects.filter(status=TaxReceipt.Status.VALID).values(
+                        "person_id"
+                    )
+                )
+                # A monthly donor manages their gift from their space (thank-you e-mail).
+                | Q(pk__in=RecurringGift.objects.values("person_id"))
             )
             .select_related("association")
             .order_by("id")

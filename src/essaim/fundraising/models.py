@@ -341,6 +341,9 @@ class RecurringGift(BaseModel):
     paused_until = models.DateField(_("paused until"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled on"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=40, blank=True)
+    # Debits refused or returned in a row (reset by a debit collected, or by resuming): at 2,
+    # the gift is paused and the team sees why (recurring.FAILURES_BEFORE_PAUSE).
+    failed_debits = models.PositiveSmallIntegerField(_("failed debits in a row"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

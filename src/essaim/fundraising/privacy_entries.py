@@ -10,6 +10,12 @@ and the dates (the numbering stays gapless).
 
 A gift is an accounting record: erasing the donor keeps its amount, date and nature and
 drops the link to them (and the team's note); its payment follows the payments' rules.
+
+A gift promised on a campaign's page (GiftIntent) and a monthly gift (RecurringGift) name
+their donor; erasing the donor stops a monthly gift (nobody left to debit) and drops the
+link. Promises never paid are given up after INTENT_PENDING_RETENTION; the link to the
+donor goes INTENT_RETENTION after the promise, and MONTHLY_RETENTION after a monthly gift
+stopped (the CNIL keeps donors' data three years after the last contact for appeals).
 """
 
 import datetime as dt
@@ -21,11 +27,14 @@ from django.utils.translation import gettext_lazy as _
 from essaim.core.privacy import PrivacyEntry, registry
 from essaim.payments.privacy_entries import retention_cutoff as payments_retention_cutoff
 
-from .models import Gift, ReceiptRun, TaxReceipt
+from .models import Gift, GiftIntent, ReceiptRun, RecurringGift, TaxReceipt
 
 # LPF art. L102 B: six years; counted from the end of the year of issue (L14 A lets the
 # administration check receipts until the end of the sixth year after they were issued).
 RECEIPT_RETENTION_YEARS = 6
+INTENT_PENDING_RETENTION = dt.timedelta(days=90)
+INTENT_RETENTION = dt.timedelta(days=365)
+MONTHLY_RETENTION = dt.timedelta(days=3 * 365)
 # The list of donors an annual run left without a receipt is a to-do list for the team.
 RUN_REPORT_RETENTION = dt.timedelta(days=365)
 
@@ -186,5 +195,145 @@ registry.register(
         erase_person=_receipts_erase,
         apply_retention=_receipts_retention,
         order=460,
+    )
+)
+
+
+def _intents_export(person) -> list[dict]:
+    return [
+        {
+            "created_at": intent.created_at.isoformat(),
+            "amount_cents": intent.amount_cents,
+            "monthly": intent.monthly,
+            "method": intent.method,
+            "status": intent.status,
+            "campaign": intent.campaign.title if intent.campaign else "",
+            "donor_kind": intent.donor_kind,
+            "company_name": intent.company_name,
+            "company_siren": intent.company_siren,
+            "source": intent.source,
+            "mandate": intent.mandate.rum if intent.mandate else "",
+            "thanked_at": intent.thanked_at.isoformat() if intent.thanked_at else "",
+        }
+        for intent in GiftIntent.objects.filter(
+            association_id=person.association_id, person=person
+        ).select_related("campaign", "mandate")
+    ]
+
+
+def _intents_erase(person) -> None:
+    now = timezone.now()
+    intents = GiftIntent.objects.filter(association_id=person.association_id, person=person)
+    intents.filter(status=GiftIntent.Status.PENDING).update(
+        status=GiftIntent.Status.CANCELLED, updated_at=now
+    )
+    intents.update(person=None, company_name="", company_siren="", updated_at=now)
+
+
+def _intents_retention(now: dt.datetime) -> int:
+    touched = GiftIntent.objects.filter(
+        status=GiftIntent.Status.PENDING, created_at__lt=now - INTENT_PENDING_RETENTION
+    ).update(status=GiftIntent.Status.CANCELLED, updated_at=now)
+    touched += (
+        GiftIntent.objects.filter(created_at__lt=now - INTENT_RETENTION)
+        .exclude(status=GiftIntent.Status.PENDING)
+        .exclude(recurring__status__in=[RecurringGift.Status.ACTIVE, RecurringGift.Status.PAUSED])
+        .filter(Q(person__isnull=False) | ~Q(company_name="") | ~Q(company_siren=""))
+        .update(person=None, company_name="", company_siren="", updated_at=now)
+    )
+    return touched
+
+
+registry.register(
+    PrivacyEntry(
+        key="gift_intents",
+        label=_("Gifts promised on a campaign page"),
+        data=_(
+            "The gift you promised on a campaign's page: amount, once or every month, how you "
+            "chose to pay, the company given for, the link you came from, whether it was paid "
+            "and when you were thanked."
+        ),
+        purpose=_("Recording your gift once its payment arrives, and thanking you."),
+        legal_basis=_("The gift itself, which you asked for on the form."),
+        retention=_(
+            "A promise never paid is given up after 90 days; the link to you is removed one "
+            "year after the promise (the gift itself stays with the accounts)."
+        ),
+        models=("fundraising.GiftIntent",),
+        export_person=_intents_export,
+        erase_person=_intents_erase,
+        apply_retention=_intents_retention,
+        order=440,
+    )
+)
+
+
+def _monthly_export(person) -> list[dict]:
+    return [
+        {
+            "amount_cents": gift.amount_cents,
+            "status": gift.status,
+            "started_on": _date(gift.started_on),
+            "paused_until": _date(gift.paused_until),
+            "cancelled_at": gift.cancelled_at.isoformat() if gift.cancelled_at else "",
+            "campaign": gift.campaign.title if gift.campaign else "",
+            "mandate": gift.mandate.rum if gift.mandate else "",
+            "source": gift.source,
+            "failed_debits": gift.failed_debits,
+        }
+        for gift in RecurringGift.objects.filter(
+            association_id=person.association_id, person=person
+        ).select_related("campaign", "mandate")
+    ]
+
+
+def _monthly_erase(person) -> None:
+    """Nobody is debited after being forgotten: the monthly gift stops, and forgets them."""
+    now = timezone.now()
+    gifts = RecurringGift.objects.filter(association_id=person.association_id, person=person)
+    gifts.exclude(status=RecurringGift.Status.CANCELLED).update(
+        status=RecurringGift.Status.CANCELLED, cancelled_at=now, updated_at=now
+    )
+    gifts.update(person=None, source="", updated_at=now)
+
+
+def _monthly_retention(now: dt.datetime) -> int:
+    return RecurringGift.objects.filter(
+        status=RecurringGift.Status.CANCELLED,
+        cancelled_at__lt=now - MONTHLY_RETENTION,
+        person__isnull=False,
+    ).update(person=None, source="", updated_at=now)
+
+
+def _monthly_donors(association):
+    """A monthly donor (or one whose gift waits for its payment) is not an inactive contact."""
+    return RecurringGift.objects.filter(
+        association=association,
+        person__isnull=False,
+        status__in=[RecurringGift.Status.ACTIVE, RecurringGift.Status.PAUSED],
+    ).values("person_id")
+
+
+registry.register_retention_hold(_monthly_donors)
+
+registry.register(
+    PrivacyEntry(
+        key="monthly_gifts",
+        label=_("Monthly gifts"),
+        data=_(
+            "Your monthly gift: amount, since when, pauses, when it stopped, the campaign, "
+            "the reference of its direct debit mandate, the debits that failed in a row."
+        ),
+        purpose=_("Debiting your monthly gift as you asked, and letting you change or stop it."),
+        legal_basis=_("The monthly gift you signed up for (with its SEPA mandate)."),
+        retention=_(
+            "While the monthly gift runs, then three years after it stopped; the gifts it "
+            "brought stay with the accounts. Erasing your data stops it at once."
+        ),
+        models=("fundraising.RecurringGift",),
+        export_person=_monthly_export,
+        erase_person=_monthly_erase,
+        apply_retention=_monthly_retention,
+        order=445,
     )
 )

@@ -13,4 +13,10 @@ urlpatterns = [
         public_views.receipt_pdf,
         name="receipt_pdf",
     ),
+    path("account/gifts/", public_views.gifts, name="gifts"),
+    path(
+        "account/gifts/monthly/<uuid:recurring_uuid>/<str:action>/",
+        public_views.gift_action,
+        name="gift_action",
+    ),
 ]

@@ -10,7 +10,7 @@ from essaim.core import dashboard, navigation
 from essaim.core.selectors import FIELD_LABELS, register_action_labels
 from essaim.people import panels
 
-from .models import FiscalSettings, Gift
+from .models import Campaign, FiscalSettings, Gift, RecurringGift
 
 register_action_labels(
     {
@@ -22,9 +22,24 @@ register_action_labels(
         "receipt.annual_done": _("Annual tax receipts issued"),
         "receipt.export": _("Tax receipts exported"),
         "fiscal_settings.update": _("Tax receipt settings changed"),
+        "campaign.create": _("Fundraising campaign created"),
+        "campaign.update": _("Fundraising campaign changed"),
+        "campaign.publish": _("Fundraising campaign published"),
+        "campaign.close": _("Fundraising campaign closed"),
+        "gift_intent.create": _("Gift promised on a campaign page"),
+        "gift_intent.paid": _("Gift promised on a campaign page paid"),
+        "gift_intent.failed": _("Payment of a gift promised on a campaign page failed"),
+        "gift_intent.cancel": _("Gift waiting for payment cancelled"),
+        "recurring.create": _("Monthly gift started"),
+        "recurring.pause": _("Monthly gift paused"),
+        "recurring.resume": _("Monthly gift resumed"),
+        "recurring.amount": _("Amount of a monthly gift changed"),
+        "recurring.cancel": _("Monthly gift stopped"),
+        "recurring.debit_failed": _("Debit of a monthly gift failed"),
+        "recurring.auto_pause": _("Monthly gift paused after failed debits"),
     }
 )
-# The activity log shows what changed in the tax receipt settings by these names.
+# The activity log shows what changed in the tax receipt settings and campaigns by these names.
 for _name in (
     "eligible",
     "category",
@@ -39,6 +54,20 @@ for _name in (
     "place",
 ):
     FIELD_LABELS.setdefault(_name, FiscalSettings._meta.get_field(_name).verbose_name)
+for _name in (
+    "slug",
+    "title",
+    "summary",
+    "story",
+    "goal_cents",
+    "starts_on",
+    "ends_on",
+    "suggested_amounts",
+    "allow_monthly",
+    "thank_you_message",
+):
+    FIELD_LABELS.setdefault(_name, Campaign._meta.get_field(_name).verbose_name)
+FIELD_LABELS.setdefault("amount_cents", RecurringGift._meta.get_field("amount_cents").verbose_name)
 
 navigation.register(
     navigation.NavItem(
@@ -67,6 +96,29 @@ dashboard.register_figure(
         url_name="fundraising:gifts",
         capability="can_manage_finances",
         order=30,
+    )
+)
+
+
+def _monthly_gifts_to_check(association) -> int:
+    """Monthly gifts paused after failed debits in a row: the team calls the donors."""
+    from .recurring import FAILURES_BEFORE_PAUSE
+
+    return RecurringGift.objects.filter(
+        association=association,
+        status=RecurringGift.Status.PAUSED,
+        failed_debits__gte=FAILURES_BEFORE_PAUSE,
+    ).count()
+
+
+dashboard.register_figure(
+    dashboard.Figure(
+        key="monthly_gifts_failing",
+        label=_("monthly gifts paused after failed debits"),
+        value=_monthly_gifts_to_check,
+        url_name="fundraising:recurring",
+        capability="can_manage_finances",
+        order=31,
     )
 )
 

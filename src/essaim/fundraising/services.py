@@ -165,9 +165,13 @@ def gift_record(
     note: str = "",
     payment: Payment | None = None,
     idempotency_key: str = "",
+    campaign=None,
+    source: str = "",
+    recurring=None,
 ) -> Gift:
     """Record a gift. A gift of money received offline (cash, cheque, transfer) records its
-    payment too; a gift paid online passes the payment the provider brought."""
+    payment too; a gift paid online passes the payment the provider brought. `campaign`,
+    `source` (the share link) and `recurring` (the monthly gift) say where it came from."""
     errors: dict[str, str] = {}
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         errors["amount_cents"] = _("Give an amount in euros.")
@@ -207,6 +211,13 @@ def gift_record(
             errors[name] = _("This text contains characters that are not allowed.")
     if payment is not None and payment.association_id != association.pk:
         errors["payment"] = _("Unknown payment.")
+    if campaign is not None and campaign.association_id != association.pk:
+        errors["campaign"] = _("Unknown campaign.")
+    if recurring is not None and recurring.association_id != association.pk:
+        errors["recurring"] = _("Unknown monthly gift.")
+    source = " ".join(str(source or "").split())[:40]
+    if has_forbidden_characters(source):
+        source = ""
     if errors:
         raise ValidationError(errors)
     if nature == Gift.Nature.MONEY and payment is None:
@@ -239,6 +250,9 @@ def gift_record(
         payment=payment,
         description=description.strip(),
         note=note.strip(),
+        campaign=campaign,
+        source=source,
+        recurring=recurring,
         recorded_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
     )
     audit_log(association=association, actor=acting_user, action="gift.record", obj=gift)

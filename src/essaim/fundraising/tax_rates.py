@@ -61,3 +61,20 @@ def individual_reduction_cents(amount_cents: int, year: int, *, aid: bool = Fals
 def cost_after_reduction_cents(amount_cents: int, year: int, *, aid: bool = False) -> int:
     """What a gift really costs an individual who pays enough income tax."""
     return amount_cents - individual_reduction_cents(amount_cents, year, aid=aid)
+
+
+def company_reduction_cents(amount_cents: int, year: int) -> int:
+    """The corporate tax reduction of a company's gift (CGI art. 238 bis): 60 % up to the
+    year's threshold (2 million euros), 40 % above; before the cap of 20 000 € or 5 ‰ of the
+    turnover, which depends on the company. Rounded down to the cent."""
+    if amount_cents <= 0:
+        return 0
+    rates = rates_for(year)
+    at_rate = min(amount_cents, rates.company_rate_threshold_cents)
+    rest = amount_cents - at_rate
+    return (at_rate * rates.company_rate + rest * rates.company_rate_above) // 100
+
+
+def company_cost_after_reduction_cents(amount_cents: int, year: int) -> int:
+    """What a gift really costs a company that pays enough corporate tax."""
+    return amount_cents - company_reduction_cents(amount_cents, year)

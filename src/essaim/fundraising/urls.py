@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import campaign_views, views
 
 app_name = "fundraising"
 
@@ -21,6 +21,29 @@ fundraising_patterns = [
     path("receipts/<uuid:receipt_uuid>/receipt.pdf", views.receipt_pdf, name="receipt_pdf"),
     path("receipts/<uuid:receipt_uuid>/cancel/", views.receipt_cancel, name="receipt_cancel"),
     path("receipts/<uuid:receipt_uuid>/send/", views.receipt_send, name="receipt_send"),
+    # Campaigns and monthly gifts
+    path("campaigns/", campaign_views.campaign_list, name="campaigns"),
+    path("campaigns/new/", campaign_views.campaign_create, name="campaign_create"),
+    path("campaigns/<uuid:campaign_uuid>/", campaign_views.campaign_detail, name="campaign_detail"),
+    path(
+        "campaigns/<uuid:campaign_uuid>/edit/", campaign_views.campaign_edit, name="campaign_edit"
+    ),
+    path("campaigns/<uuid:campaign_uuid>/qr.svg", campaign_views.campaign_qr, name="campaign_qr"),
+    path(
+        "campaigns/<uuid:campaign_uuid>/<str:action>/",
+        campaign_views.campaign_status,
+        name="campaign_status",
+    ),
+    path("waiting/<uuid:intent_uuid>/cancel/", campaign_views.intent_cancel, name="intent_cancel"),
+    path("monthly/", campaign_views.recurring_list, name="recurring"),
+    path(
+        "monthly/<uuid:recurring_uuid>/", campaign_views.recurring_detail, name="recurring_detail"
+    ),
+    path(
+        "monthly/<uuid:recurring_uuid>/<str:action>/",
+        campaign_views.recurring_action,
+        name="recurring_action",
+    ),
 ]
 
 urlpatterns = [path("a/<slug:association_slug>/fundraising/", include(fundraising_patterns))]
