@@ -1007,3 +1007,24 @@ def test_erased_contacts_are_never_offered(association):
         erased.erased_at = timezone.now()
         erased.save()
         assert reconciliation.contact_search(association, "effacee") == []
+
+
+def test_the_list_never_suggests_one_payment_for_two_lines(
+    client_for, association, tresorier, record, lines
+):
+    payment = record(amount_cents=3000, status="pending", payer_name="Marie Dupont")
+    with scope(association=association):
+        both = [lines["ADH-42"], lines["LEFEBVRE"]]
+        found = reconciliation.suggestions_for_lines(association, both, unique=True)
+    # The line naming Marie Dupont gets her payment; the other line gets none.
+    assert [s.payment.pk for s in found[lines["ADH-42"].pk]] == [payment.pk]
+    assert lines["LEFEBVRE"].pk not in found
+    page = client_for(tresorier).get(url(association)).content.decode()
+    assert page.count(f'value="{payment.uuid}"') == 1
+
+
+def test_files_being_checked_are_listed(client_for, association, tresorier):
+    draft = upload(association, tresorier, qonto(), "qonto-export.csv")
+    page = client_for(tresorier).get(url(association, "upload")).content.decode()
+    assert "Files being checked" in page and "qonto-export.csv" in page
+    assert url(association, "statement", statement_uuid=draft.uuid) in page

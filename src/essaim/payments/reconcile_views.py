@@ -89,7 +89,7 @@ def home(request, association_slug: str):
     filters = _filters(request)
     page = paginate(request, _lines(association, filters), LINES_PER_PAGE)
     lines = list(page.object_list)
-    suggestions = reconciliation.suggestions_for_lines(association, lines, limit=1)
+    suggestions = reconciliation.suggestions_for_lines(association, lines, unique=True)
     for line in lines:
         found = suggestions.get(line.pk) or []
         line.suggestion = found[0] if found else None
@@ -238,6 +238,7 @@ def statement_upload(request, association_slug: str):
             "association": association,
             "form": form,
             "statements": reconciliation.statements_for(association)[:20],
+            "drafts": reconciliation.drafts_for(association)[:10],
         },
         status=400 if form.is_bound and form.errors else 200,
     )

@@ -94,10 +94,18 @@ class Suggestion:
 
 
 def suggestions_for_lines(
-    association: Association, lines: list[BankLine], limit: int = SUGGESTIONS
+    association: Association,
+    lines: list[BankLine],
+    limit: int = SUGGESTIONS,
+    *,
+    unique: bool = False,
 ) -> dict[int, list[Suggestion]]:
     """For each unmatched credit line, the payments of the same amount, best first. One
-    query whatever the number of lines."""
+    query whatever the number of lines.
+
+    `unique`: one suggestion per line, never the same payment for two lines (the list
+    screen): the line that fits a payment best gets it, so that confirming every suggestion
+    of a page never asks for a payment twice."""
     wanted = [line for line in lines if line.status == Line.UNMATCHED and line.amount_cents > 0]
     if not wanted:
         return {}
@@ -111,17 +119,32 @@ def suggestions_for_lines(
     by_amount: dict[int, list[Payment]] = {}
     for payment in candidates:
         by_amount.setdefault(payment.amount_cents, []).append(payment)
+
+    def suggestion(line: BankLine, payment: Payment) -> Suggestion:
+        return Suggestion(
+            payment=payment,
+            days=abs((line.booked_on - _day_of(payment)).days),
+            similarity=similarity(line, payment),
+        )
+
+    if unique:
+        pairs = sorted(
+            (_rank(line, payment), index, line, payment)
+            for index, line in enumerate(wanted)
+            for payment in by_amount.get(line.amount_cents, [])
+        )
+        result: dict[int, list[Suggestion]] = {}
+        taken: set[int] = set()
+        for _rank_key, _index, line, payment in pairs:
+            if line.pk in result or payment.pk in taken:
+                continue
+            result[line.pk] = [suggestion(line, payment)]
+            taken.add(payment.pk)
+        return result
     result = {}
     for line in wanted:
         ranked = sorted(by_amount.get(line.amount_cents, []), key=lambda p: _rank(line, p))
-        result[line.pk] = [
-            Suggestion(
-                payment=p,
-                days=abs((line.booked_on - _day_of(p)).days),
-                similarity=similarity(line, p),
-            )
-            for p in ranked[:limit]
-        ]
+        result[line.pk] = [suggestion(line, p) for p in ranked[:limit]]
     return result
 
 
@@ -248,6 +271,13 @@ def late_before(today: dt.date | None = None, days: int = LATE_AFTER_DAYS) -> dt
     today = today or timezone.localdate()
     start = timezone.make_aware(dt.datetime.combine(today - dt.timedelta(days=days), dt.time()))
     return start
+
+
+def drafts_for(association: Association) -> QuerySet[BankStatement]:
+    """Statements read but not imported yet, newest first."""
+    return BankStatement.objects.filter(
+        association=association, status=BankStatement.Status.DRAFT
+    ).order_by("-created_at", "-id")
 
 
 def statements_for(association: Association) -> QuerySet[BankStatement]:
