@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -127,6 +126,10 @@ def _refusal(kind: str) -> FileRefused:
     return FileRefused(messages[kind])
 
 
+# Control characters other than tab and line breaks (C0, DEL, C1): text files have none.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def decode(data: bytes) -> tuple[str, str]:
     """The text of the file and the encoding it was read with; FileRefused for anything
     that is not text.
@@ -157,9 +160,7 @@ def decode(data: bytes) -> tuple[str, str]:
                 # The five bytes cp1252 leaves undefined: latin-1 reads them as control
                 # characters, which the test below counts.
                 text, encoding = data.decode("latin-1"), "latin-1"
-    controls = sum(
-        1 for ch in text if ch not in "\t\r\n" and unicodedata.category(ch) in ("Cc", "Cs")
-    )
+    controls = len(_CONTROLS.findall(text))
     if "\x00" in text or controls > max(2, len(text) // 200):
         raise _refusal("binary")
     start = text.lstrip()[:20].upper()
