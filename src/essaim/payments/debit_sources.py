@@ -42,6 +42,11 @@ def register(name: str, source: Source) -> None:
     _SOURCES[name] = source
 
 
+def unregister(name: str) -> None:
+    """Forget the source called `name` (a test's own source, once the test is over)."""
+    _SOURCES.pop(name, None)
+
+
 def due_debits(association: Association, collection_date: dt.date) -> list[DueDebit]:
     """Everything due on `collection_date` by every source, without the keys already
     debited in an earlier batch, one debit per mandate (the first source's), in a stable

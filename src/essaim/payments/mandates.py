@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from essaim.core.audit import audit_log
+from essaim.core.emails import email_enqueue
 from essaim.core.models import Association
 from essaim.core.selectors import register_action_labels
 from essaim.lib.money import format_euros
@@ -698,3 +699,108 @@ def debit_returns_import(
             data={"count": len(failed), "amount_cents": sum(p.amount_cents for p in failed)},
         )
     return failed
+
+
+# --- E-mails to debtors -------------------------------------------------------------------
+
+# What the debtor can do about a returned debit, by the bank's reason: bank details to give
+# again, money to put on the account, or a word to say if the refusal was a mistake.
+RETURN_ADVICE_ACCOUNT = {"AC01", "AC04", "AC06", "AC13", "AG01", "MD01", "MD02", "RC01", "RR01"}
+RETURN_ADVICE_FUNDS = {"AM04"}
+RETURN_ADVICE_REFUSED = {"MD06", "MS02"}
+# A debit returned because the debtor died: no e-mail to their address.
+RETURN_NOT_NOTIFIED = {"MD07"}
+
+
+def _debtor_email(mandate: Mandate) -> str:
+    person = mandate.person
+    if person is None or person.erased_at is not None:
+        return ""
+    return person.email or ""
+
+
+def return_advice(code: str) -> str:
+    """What a debtor whose debit came back with `code` may do, in plain words."""
+    if code in RETURN_ADVICE_ACCOUNT:
+        return "account"
+    if code in RETURN_ADVICE_FUNDS:
+        return "funds"
+    if code in RETURN_ADVICE_REFUSED:
+        return "refused"
+    return "other"
+
+
+def debit_batch_prenotify(*, association: Association, batch: DebitBatch) -> tuple[int, int]:
+    """Queue the pre-notification of each debit of `batch` (amount, day of collection,
+    mandate reference, creditor's name and ICS), in the caller's transaction, to every
+    debtor whose contact has an e-mail address. Returns (e-mails queued, debtors without
+    an address, to be told another way)."""
+    creditor = creditor_settings_of(association)
+    debits = (
+        DirectDebit.objects.filter(association=association, batch=batch)
+        .select_related("mandate__person", "payment")
+        .order_by("id")
+    )
+    queued = missing = 0
+    for debit in debits:
+        mandate = debit.mandate
+        address = _debtor_email(mandate)
+        if not address:
+            missing += 1
+            continue
+        email_enqueue(
+            to=address,
+            template="sepa_prenotification",
+            association=association,
+            context={
+                "first_name": mandate.person.first_name,
+                "debtor_name": mandate.debtor_name,
+                "amount": format_euros(debit.amount_cents),
+                "collection_date": batch.collection_date,
+                "rum": mandate.rum,
+                "iban_masked": mandate.iban_masked,
+                "remittance": debit.payment.reference,
+                "creditor_name": creditor.creditor_name if creditor else association.name,
+                "creditor_id": creditor.creditor_id if creditor else "",
+                "recurring": mandate.kind == Mandate.Kind.RECURRING,
+            },
+        )
+        queued += 1
+    return queued, missing
+
+
+def debit_returns_notify(
+    *, association: Association, payments: Iterable[Payment], codes: dict[str, str]
+) -> int:
+    """Queue a polite e-mail to each debtor whose debit came back (`payments`, as
+    debit_returns_import returns them; `codes`: the bank's reason code by end-to-end
+    reference), in the caller's transaction. Returns how many were queued."""
+    ids = [payment.pk for payment in payments]
+    debits = (
+        DirectDebit.objects.filter(association=association, payment_id__in=ids)
+        .select_related("mandate__person", "batch", "payment")
+        .order_by("id")
+    )
+    queued = 0
+    for debit in debits:
+        code = codes.get(debit.end_to_end_id, "")
+        address = _debtor_email(debit.mandate)
+        if not address or code in RETURN_NOT_NOTIFIED:
+            continue
+        email_enqueue(
+            to=address,
+            template="sepa_debit_returned",
+            association=association,
+            context={
+                "first_name": debit.mandate.person.first_name,
+                "amount": format_euros(debit.amount_cents),
+                "collection_date": debit.batch.collection_date,
+                "rum": debit.mandate.rum,
+                "remittance": debit.payment.reference,
+                "code": code,
+                "reason": str(RETURN_REASONS.get(code, "")),
+                "advice": return_advice(code),
+            },
+        )
+        queued += 1
+    return queued

@@ -10,12 +10,14 @@ register_action_labels(
         "payment.record_many": _("Payments recorded"),
         "payment.status": _("Payment status changed"),
         "payment.provider_account": _("Payment service settings changed"),
+        "sepa.batch_download": _("Direct debit file downloaded"),
+        "sepa.mandate_export": _("SEPA mandates exported"),
     }
 )
 # The activity log shows a status change as "status: before → after".
 FIELD_LABELS.setdefault("status", _("status"))
 
-# --- Navigation: the online payment settings (back office, payments/views.py) -------------
+# --- Navigation: online payment settings (views.py) and SEPA direct debit (sepa_views.py) --
 
 from essaim.core import navigation  # noqa: E402
 
@@ -27,6 +29,23 @@ navigation.register(
         capability="can_manage_finances",
         order=25,
         section="admin",
-        active_prefix="payments_admin:",
+        # Its own pages only, not the SEPA ones of the same namespace (str.startswith takes
+        # a tuple of prefixes).
+        active_prefix=(
+            "payments_admin:online",
+            "payments_admin:stripe_",
+            "payments_admin:helloasso_",
+        ),
+    )
+)
+navigation.register(
+    navigation.NavItem(
+        key="payments_sepa",
+        label=_("SEPA direct debits"),
+        url_name="payments_admin:sepa_batches",
+        capability="can_manage_finances",
+        order=26,
+        section="admin",
+        active_prefix="payments_admin:sepa_",
     )
 )
