@@ -871,13 +871,17 @@ def test_recording_refuses_bad_input(client_for, association, tresorier, lines, 
 def test_the_line_page_finds_payments_by_amount_and_name(
     client_for, association, tresorier, record, lines
 ):
-    record(amount_cents=3000, status="pending", payer_name="Jeanne Lefebvre", reference="ADH-7")
+    record(amount_cents=3000, status="pending", payer_name="Jeanne Lefèbvre", reference="ADH-7")
+    record(amount_cents=3000, status="pending", payer_name="Paul Martin", reference="ADH-8")
     client = client_for(tresorier)
     line = lines["LEFEBVRE"]
-    for query in ("lefebvre", "30,00", "ADH-7"):
+    with scope(association=association):
+        found = reconciliation.payment_search(association, "jeanne lefebvre")
+    assert [p.payer_name for p in found] == ["Jeanne Lefèbvre"]
+    for query in ("lefebvre", "LEFÈBVRE", "30,00", "adh-7"):
         page = client.get(url(association, "line", line_uuid=line.uuid), {"q": query})
         assert page.status_code == 200
-        assert "Jeanne Lefebvre" in page.content.decode()
+        assert "Jeanne Lefèbvre" in page.content.decode()
     assert (
         client.post(
             url(association, "line_match", line_uuid=line.uuid), {"payment": "x"}

@@ -36,6 +36,8 @@ RECEIVED_MATCHABLE_METHODS = (Payment.Method.TRANSFER, Payment.Method.CHEQUE)
 # An awaited payment older than this is shown as late on the reconciliation screen.
 LATE_AFTER_DAYS = 30
 SUGGESTIONS = 5
+# A search for "another payment" looks at this many of the most recent matchable payments.
+SEARCHED_PAYMENTS = 3000
 
 
 # --- Reads ---------------------------------------------------------------------------------
@@ -158,16 +160,25 @@ def payment_search(association: Association, query: str, limit: int = 20) -> lis
     amount = None
     with contextlib.suppress(ValueError):
         amount = parse_euros(query)
+    payments = payments.order_by("-created_at", "-id")
     if amount is not None:
-        payments = payments.filter(amount_cents=amount)
-    else:
-        for term in search_terms(query):
-            payments = payments.filter(
-                Q(payer_name__icontains=term)
-                | Q(reference__icontains=term)
-                | Q(person__search_text__contains=term)
-            )
-    return list(payments.order_by("-created_at", "-id")[:limit])
+        return list(payments.filter(amount_cents=amount)[:limit])
+    terms = search_terms(query)
+    if not terms:
+        return []
+    # The payer's name is stored as typed ("Lefèvre"): the terms are compared with its
+    # folded form, over the most recent payments a line may confirm (SQLite has no
+    # unaccent). The contact's search text is folded already.
+    found = []
+    for payment in payments[:SEARCHED_PAYMENTS]:
+        text = fold(f"{payment.payer_name} {payment.reference}")
+        if payment.person is not None:
+            text += " " + payment.person.search_text
+        if all(term in text for term in terms):
+            found.append(payment)
+            if len(found) >= limit:
+                break
+    return found
 
 
 def contact_search(association: Association, query: str, limit: int = 10) -> list[Person]:
