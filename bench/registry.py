@@ -12,14 +12,14 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# In the order `make bench` runs them. Planned: petition_sign, mailing_send, vote_count,
-# missions_search.
+# In the order `make bench` runs them. Planned: petition_sign, mailing_send, missions_search.
 MODULES: tuple[str, ...] = (
     "persons_list",
     "members_list",
     "members_import",
     "receipts_pdf",
     "webhooks_replay",
+    "votes_count",
 )
 
 
