@@ -941,18 +941,22 @@ def test_export(client_for, association, tresorier, lines, record, fmt):
     client = client_for(tresorier)
     since = (D3 - dt.timedelta(days=1)).isoformat()
     response = client.get(
-        url(association, "export"), {"format": fmt, "status": "all", "since": since}
+        url(association, "export"),
+        {"format": fmt, "status": "all", "direction": "all", "since": since},
     )
     assert response.status_code == 200
     if fmt == "csv":
         text = response.content.decode("utf-8-sig")
         assert "Marie Dupont" in text and "1 250,00".replace(" ", "\u202f") in text
-        assert len(text.strip().splitlines()) == 1 + 3
+        assert len(text.strip().splitlines()) == 1 + 4
+        assert "45,20" in text and "'-" not in text
     else:
         sheet = load_workbook(io.BytesIO(response.content)).active
         rows = list(sheet.values)
-        assert len(rows) == 1 + 3
-        assert any(row[7] == "Marie Dupont" for row in rows[1:])
+        assert len(rows) == 1 + 4
+        assert any(row[8] == "Marie Dupont" for row in rows[1:])
+        assert sorted(row[1] for row in rows[1:] if row[1]) == [30, 30, 1250]
+        assert [row[2] for row in rows[1:] if row[2]] == [45.2]
 
 
 def test_activity_log_labels_are_registered():

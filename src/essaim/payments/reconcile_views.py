@@ -9,6 +9,7 @@ compares what was expected with what reached the bank. Everything needs
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -149,9 +150,12 @@ def export(request, association_slug: str):
     """The operations of the screen's filters (all pages) as CSV or Excel."""
     association = request.seat.association
     filters = _filters(request)
+    # Money in and out in two columns of positive amounts, as accountants read a statement
+    # (and a CSV cell starting with "-" would be taken for a formula and quoted).
     header = [
         _("Date"),
-        _("Amount (€)"),
+        _("Money in (€)"),
+        _("Money out (€)"),
         _("Label"),
         _("Counterparty"),
         _("Reference"),
@@ -162,24 +166,33 @@ def export(request, association_slug: str):
     ]
     as_xlsx = request.GET.get("format") == "xlsx"
 
+    def amount(cents: int):
+        if not cents:
+            return ""
+        return Decimal(cents) / 100 if as_xlsx else format_euros(cents, sign=False)
+
+    def day(value):
+        if value is None:
+            return ""
+        return value if as_xlsx else value.strftime("%d/%m/%Y")
+
     def rows():
         for line in _lines(association, filters).iterator(chunk_size=500):
             payment = line.payment
-            amount = (
-                line.amount_cents / 100 if as_xlsx else format_euros(line.amount_cents, sign=False)
-            )
+            payer = ""
+            if payment is not None:
+                payer = payment.payer_name or (str(payment.person) if payment.person else "")
             yield [
-                line.booked_on if as_xlsx else line.booked_on.strftime("%d/%m/%Y"),
-                amount,
+                day(line.booked_on),
+                amount(max(line.amount_cents, 0)),
+                amount(-min(line.amount_cents, 0)),
                 line.label,
                 line.counterparty,
                 line.reference,
                 str(line.get_status_display()),
                 str(payment.get_method_display()) if payment else "",
-                (payment.payer_name or (str(payment.person) if payment.person else ""))
-                if payment
-                else "",
-                payment.paid_on.strftime("%d/%m/%Y") if payment and payment.paid_on else "",
+                payer,
+                day(payment.paid_on) if payment else "",
             ]
 
     stamp = timezone.localdate().isoformat()
