@@ -5,6 +5,7 @@ import datetime as dt
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -325,7 +326,7 @@ def test_monthly_is_refused_when_the_campaign_does_not_offer_it(
     assert response.status_code == 302
     [intent] = intents(association)
     assert not intent.monthly
-    with scope(association=association), pytest.raises(Exception) as info:
+    with scope(association=association), pytest.raises(ValidationError) as info:
         donations.donation_start(
             association=association,
             campaign=campaign,
@@ -500,7 +501,7 @@ def test_the_payment_service_down_leaves_the_donor_on_the_form(
 def test_online_only_offers_no_monthly_gift(client, association, campaign, stripe):
     form = client.get(page(association, campaign)).context["form"]
     assert "frequency" not in form.fields and "iban" not in form.fields
-    with scope(association=association), pytest.raises(Exception) as info:
+    with scope(association=association), pytest.raises(ValidationError) as info:
         donations.donation_start(
             association=association,
             campaign=campaign,
@@ -583,7 +584,7 @@ def test_the_gift_record_service_refuses_another_associations_campaign(
     association, other_association, outsider, tresorier
 ):
     theirs = make_campaign(other_association, outsider, slug="velo")
-    with scope(association=association), pytest.raises(Exception) as info:
+    with scope(association=association), pytest.raises(ValidationError) as info:
         services.gift_record(
             association=association,
             acting_user=tresorier,
