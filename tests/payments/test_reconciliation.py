@@ -323,6 +323,17 @@ def test_import_then_reimport_adds_each_operation_once(association, tresorier):
         assert logged("bank_statement.import") == 2
 
 
+def test_every_row_is_counted_once(association, tresorier):
+    do_import(association, tresorier, banque_postale())
+    again = do_import(association, tresorier, banque_postale())
+    assert (again.lines_imported, again.lines_duplicate, again.lines_rejected) == (0, 2, 1)
+    assert (
+        again.lines_total
+        == 3
+        == sum((again.lines_imported, again.lines_duplicate, again.lines_rejected))
+    )
+
+
 def test_an_overlapping_statement_adds_only_the_new_operations(association, tresorier):
     header = "Date;Libellé;Débit;Crédit\n"
     a = f"{fr(D3)};VIR A;;10,00\n"
@@ -901,6 +912,10 @@ def test_awaited_payments_show_the_late_ones(client_for, association, tresorier,
     assert page.count("badge-expired") == 1
     home = client.get(url(association)).content.decode()
     assert "awaited for more than 30 days" in home
+    lenient = client.get(url(association, "awaited"), {"days": "60"}).content.decode()
+    assert lenient.count("badge-expired") == 0
+    for junk in ("abc", "-5", "99999999999999999999"):
+        assert client.get(url(association, "awaited"), {"days": junk}).status_code == 200
 
 
 def test_filters_and_bad_filter_values(client_for, association, tresorier, lines):

@@ -129,7 +129,11 @@ def awaited(request, association_slug: str):
     association = request.seat.association
     query = (request.GET.get("q") or "").strip()[:100]
     page = paginate(request, reconciliation.awaited_payments(association, query=query))
-    late_before = reconciliation.late_before()
+    try:
+        days = min(max(int(request.GET.get("days", "")), 1), 366)
+    except ValueError:
+        days = reconciliation.LATE_AFTER_DAYS
+    late_before = reconciliation.late_before(days=days)
     for payment in page.object_list:
         payment.is_late = payment.created_at < late_before
     return render(
@@ -139,7 +143,7 @@ def awaited(request, association_slug: str):
             "association": association,
             "page": page,
             "query": query,
-            "late_days": reconciliation.LATE_AFTER_DAYS,
+            "late_days": days,
             "query_string": query_without_page(request),
         },
     )
