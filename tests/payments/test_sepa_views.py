@@ -980,3 +980,55 @@ def test_settings_mandate_batch_download_collected_returns(
         "sepa.batch_collected",
         "sepa.returns_import",
     } <= actions
+
+
+# --- The e-mail helpers as units ----------------------------------------------------------
+
+
+def test_prenotify_counts_the_debtors_without_an_address(association, tresorier, objects, mandate):
+    with scope(association=association):
+        batch = DebitBatch.objects.get(uuid=objects["batch_uuid"])
+        assert mandates.debit_batch_prenotify(association=association, batch=batch) == (1, 0)
+        erased = mandate(debtor_name="Sans Contact")
+        other = mandates.debit_batch_create(
+            association=association,
+            acting_user=tresorier,
+            collection_date=timezone.localdate() + dt.timedelta(days=9),
+            items=[(erased, 500, "", "k2")],
+        )
+        assert mandates.debit_batch_prenotify(association=association, batch=other) == (0, 1)
+
+
+@pytest.mark.parametrize(
+    "code,advice", [("AC04", "account"), ("AM04", "funds"), ("MS02", "refused"), ("ZZ99", "other")]
+)
+def test_each_reason_gets_its_advice(code, advice):
+    assert mandates.return_advice(code) == advice
+
+
+def test_the_returned_e_mail_says_what_to_do_for_the_reason(
+    client_for, tresorier, association, collected
+):
+    batch, _first, _second = collected
+    reference = _e2e_ids(batch)[0]
+    client = client_for(tresorier)
+    bodies = []
+    for code in ("AC04", "AM04"):
+        with scope(association=association):
+            Payment.objects.filter(sepa_debit__end_to_end_id=reference).update(
+                status="succeeded", status_reason=""
+            )
+        returns_post(client, association, batch, lines=f"{reference};{code}")
+        bodies.append(outbox("sepa_debit_returned")[-1].body_text)
+    assert len(bodies) == 2 and bodies[0] != bodies[1]
+    assert "AC04" in bodies[0] and "AM04" in bodies[1]
+
+
+def test_the_list_names_the_contact_once_when_it_is_the_holder(
+    client_for, tresorier, association, mandate, debtor
+):
+    same = mandate(person=debtor)  # "Helene Dupre" for the bank, "Hélène Dupré" the contact
+    parent = mandate(person=debtor, debtor_name="Marc Dupré")
+    response = client_for(tresorier).get(url(association, "sepa_mandates"))
+    differs = {m.pk: m.holder_differs for m in response.context["page"].object_list}
+    assert differs == {same.pk: False, parent.pk: True}

@@ -26,7 +26,7 @@ from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.money import format_euros
 from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
-from essaim.lib.text import search_terms
+from essaim.lib.text import fold, search_terms
 from essaim.people import services as people_services
 from essaim.people.models import Person
 from essaim.people.selectors import person_search
@@ -118,6 +118,11 @@ def mandate_list(request, association_slug: str):
         total=Count("id"),
         **{status: Count("id", filter=Q(status=status)) for status in Mandate.Status.values},
     )
+    for mandate in page.object_list:
+        # "Helene Dupre" as the bank writes it is the contact "Hélène Dupré": said once.
+        mandate.holder_differs = bool(mandate.person) and fold(mandate.person.full_name) != fold(
+            mandate.debtor_name
+        )
     statuses = [
         {"value": value, "label": label, "count": counts[value]}
         for value, label in Mandate.Status.choices
