@@ -759,15 +759,15 @@ def schulze(
     indexes = range(size)
     for ranks, weight in grouped.items():
         # Options best first; each one gains `weight` over every option of a later level.
-        order = sorted(indexes, key=ranks.__getitem__)
+        best_first = sorted(indexes, key=ranks.__getitem__)
         start = 0
         while start < size:
-            level = ranks[order[start]]
+            level = ranks[best_first[start]]
             end = start + 1
-            while end < size and ranks[order[end]] == level:
+            while end < size and ranks[best_first[end]] == level:
                 end += 1
-            below = order[end:]
-            for i in order[start:end] if below else ():
+            below = best_first[end:]
+            for i in best_first[start:end] if below else ():
                 row = d[i]
                 for j in below:
                     row[j] += weight
