@@ -1032,3 +1032,16 @@ def test_the_list_names_the_contact_once_when_it_is_the_holder(
     response = client_for(tresorier).get(url(association, "sepa_mandates"))
     differs = {m.pk: m.holder_differs for m in response.context["page"].object_list}
     assert differs == {same.pk: False, parent.pk: True}
+
+
+def test_debtors_can_reply_to_the_association(association, tresorier, objects):
+    with scopes_disabled():
+        association.email = "tresorerie@amis-quartier.example"
+        association.save()
+    with scope(association=association):
+        batch = DebitBatch.objects.get(uuid=objects["batch_uuid"])
+        mandates.debit_batch_prenotify(association=association, batch=batch)
+    email = outbox("sepa_prenotification")[-1]
+    assert email.reply_to == "tresorerie@amis-quartier.example"
+    assert "tresorerie@amis-quartier.example" in email.body_text
+    assert "tresorerie@amis-quartier.example" in email.body_html
