@@ -5,6 +5,9 @@ import datetime as dt
 import hashlib
 
 import pytest
+import schemathesis
+from django.core.cache import cache
+from django.core.handlers.wsgi import WSGIHandler
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
@@ -12,6 +15,7 @@ from essaim.core.models import OutboxEmail
 from essaim.fundraising import campaigns as campaign_services
 from essaim.fundraising import services
 from essaim.fundraising.models import Campaign, Gift, TaxReceipt
+from essaim.payments import mandates as mandate_services
 from essaim.payments.models import Payment
 from essaim.people import services as people_services
 from tests.api.conftest import ApiClient, assert_error_shape, error_fields, token_for
@@ -537,6 +541,24 @@ def test_receipts_need_their_own_capability(finances_only, no_finances, eligible
     assert count(TaxReceipt, eligible, status="valid") == 1
 
 
+def test_receipt_list_costs_a_fixed_number_of_queries(
+    api, eligible, donor, give, tresorier, django_assert_max_num_queries
+):
+    with scope(association=eligible):
+        for amount in range(1, 7):
+            services.receipt_issue(
+                association=eligible,
+                acting_user=tresorier,
+                gifts=[give(person=donor, amount_cents=amount * 1000)],
+            )
+
+    with django_assert_max_num_queries(9):
+        response = api.get(RECEIPTS)
+
+    assert response.json()["count"] == 6
+    assert all(len(item["gifts"]) == 1 for item in response.json()["items"])
+
+
 def test_a_receipt_whose_pdf_is_gone_is_404(api, eligible, receipt):
     receipt.pdf.delete(save=False)
 
@@ -604,6 +626,35 @@ def test_campaign_progress_is_the_services(api, association, campaign, donor, gi
         assert {key: item[key] for key in expected} == expected
 
 
+def test_campaign_list_costs_a_fixed_number_of_queries(
+    api, association, presidente, give, django_assert_max_num_queries
+):
+    with scope(association=association):
+        for number in range(5):
+            campaign = campaign_services.campaign_create(
+                association=association,
+                acting_user=presidente,
+                slug=f"c{number}",
+                title=f"Campagne {number}",
+            )
+            services.gift_record(
+                association=association,
+                acting_user=None,
+                person=None,
+                amount_cents=1000 * (number + 1),
+                received_on=YESTERDAY,
+                method="cash",
+                campaign=campaign,
+            )
+
+    with django_assert_max_num_queries(8):
+        response = api.get(CAMPAIGNS)
+
+    items = response.json()["items"]
+    assert [item["raised_cents"] for item in items] == [5000, 4000, 3000, 2000, 1000]
+    assert all(item["donors"] == 1 for item in items)
+
+
 def test_closing_a_draft_is_refused(api, campaign):
     response = api.post(f"{CAMPAIGNS}/{campaign.uuid}/close")
 
@@ -624,6 +675,7 @@ def test_closing_a_draft_is_refused(api, campaign):
         ({"goal_cents": -100}, "goal_cents"),
         ({"goal_cents": "5000"}, "goal_cents"),
         ({"goal_cents": 10**13}, "goal_cents"),
+        ({"goal_cents": 2**31}, "goal_cents"),  # a 32-bit integer on PostgreSQL
         ({"suggested_amounts": [0]}, "suggested_amounts"),
         ({"suggested_amounts": ["20"]}, "suggested_amounts"),
         ({"suggested_amounts": [2000, 2000]}, "suggested_amounts"),
@@ -702,3 +754,108 @@ def test_openapi_documents_the_money_endpoints(client):
     assert schemas["PaymentRecordIn"]["properties"]["amount_cents"]["type"] == "integer"
     for name in ("GiftOut", "TaxReceiptOut", "CampaignOut"):
         assert "uuid" in schemas[name]["properties"]
+
+
+# --- Fuzzing with known objects -------------------------------------------------------------
+
+MONEY_PATHS = ("/api/v1/payments", "/api/v1/sepa-mandates", GIFTS, RECEIPTS, CAMPAIGNS)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_money_endpoints_fuzzed_with_known_objects(presidente, association, in_scope):
+    """test_schemathesis.py fuzzes every operation with unknown ids (404s); here the
+    operations on one object also get objects that exist (a payment, a mandate, a gift, a
+    receipt, a campaign of an association that may issue receipts), so that the fuzzer's
+    cases reach the services. No 5xx, every answer as documented."""
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis import GenerationMode
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.specs.openapi.checks import response_schema_conformance
+
+    with scopes_disabled():
+        association.rna = "W751234567"
+        association.objet = "Animer la vie du quartier."
+        association.address_line1 = "12 rue Saint-Maur"
+        association.city = "Paris"
+        association.save()
+    with in_scope(association):
+        services.fiscal_settings_update(
+            association=association, acting_user=presidente, eligible=True, signatory_name="H. M."
+        )
+        donor = people_services.person_create(
+            association=association,
+            acting_user=presidente,
+            last_name="Donatrice",
+            address_line1="3 rue Oberkampf",
+            city="Paris",
+        )
+        gift = services.gift_record(
+            association=association,
+            acting_user=presidente,
+            person=donor,
+            amount_cents=5000,
+            received_on=YESTERDAY,
+            method="cheque",
+        )
+        receipt = services.receipt_issue(
+            association=association, acting_user=presidente, gifts=[gift]
+        )
+        mandate = mandate_services.mandate_create(
+            association=association,
+            acting_user=presidente,
+            iban="FR7630006000011234567890189",
+            signed_on=YESTERDAY,
+            person=donor,
+        )
+        campaign = campaign_services.campaign_create(
+            association=association, acting_user=presidente, slug="toit", title="Toit"
+        )
+    known = {
+        "payment_uuid": gift.payment.uuid,
+        "mandate_uuid": mandate.uuid,
+        "gift_uuid": gift.uuid,
+        "receipt_uuid": receipt.uuid,
+        "campaign_uuid": campaign.uuid,
+    }
+    auth = {"Authorization": f"Bearer {token_for(presidente, association)}"}
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
+    operations = [
+        op
+        for op in (result.ok() for result in schema.get_all_operations())
+        if op.path.startswith(MONEY_PATHS) and "{" in op.path
+    ]
+    assert len(operations) >= 10, [op.label for op in operations]
+    statuses: dict[int, int] = {}
+
+    for operation in operations:
+        names = [name for name in known if "{" + name + "}" in operation.path]
+        assert names, operation.label
+        fixed = {name: str(known[name]) for name in names}
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            if mode is GenerationMode.NEGATIVE and not (
+                len(operation.query) or len(operation.body)
+            ):
+                continue  # only the path, and it is fixed: nothing to make invalid
+
+            @settings(
+                max_examples=15,
+                derandomize=True,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy(generation_mode=mode, path_parameters=fixed))
+            def run(case):
+                cache.clear()
+                response = case.call(headers=auth)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+                case.validate_response(
+                    response, checks=[not_a_server_error, response_schema_conformance]
+                )
+
+            run()
+
+    assert statuses.get(200, 0) > 0, statuses
+    assert 404 not in statuses, statuses  # the objects were found: the services were reached
+    assert statuses.get(422, 0) > 0, statuses

@@ -13,8 +13,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -56,6 +55,9 @@ assert set(CampaignStatus.__args__) == set(Campaign.Status.values)
 
 # The gift of money records its payment: the payments' limit holds (10 million euros).
 MAX_GIFT_CENTS = min(fundraising_services.MAX_GIFT_CENTS, payment_services.MAX_AMOUNT_CENTS)
+# Campaign.goal_cents is a PositiveIntegerField: a 32-bit integer on PostgreSQL, below the
+# service's own limit (100 million euros).
+MAX_GOAL_CENTS = min(campaign_services.MAX_GOAL_CENTS, 2**31 - 1)
 GIFT_KEY_PREFIX = "api:gift:"
 YEAR = Field(None, ge=1900, le=9999)
 
@@ -459,7 +461,7 @@ class CampaignOut(Schema):
     status: CampaignStatus
     goal_cents: int | None = Field(description="In cents; none without a goal.")
     raised_cents: int = Field(description="The sum of its gifts, in cents.")
-    donors: int = Field(description="Distinct contacts who gave (an anonymous gift is one).")
+    donors: int = Field(description="Contacts who gave, each anonymous gift counting as one.")
     percent: int = Field(description="Whole percentage of the goal reached (may pass 100).")
     days_left: int | None = Field(description="Days until the deadline, included.")
     starts_on: dt.date | None
@@ -470,14 +472,16 @@ class CampaignOut(Schema):
     created_at: dt.datetime
 
     @staticmethod
+    def resolve_raised_cents(obj) -> int:
+        return obj.raised
+
+    @staticmethod
     def resolve_percent(obj) -> int:
-        return obj.raised_cents * 100 // obj.goal_cents if obj.goal_cents else 0
+        return campaign_services.progress_of(obj, obj.raised, obj.donors)["percent"]
 
     @staticmethod
     def resolve_days_left(obj) -> int | None:
-        if not obj.ends_on:
-            return None
-        return max(0, (obj.ends_on - timezone.localdate()).days + 1)
+        return campaign_services.progress_of(obj, obj.raised, obj.donors)["days_left"]
 
 
 SLUG = r"^[-a-zA-Z0-9_]+$"
@@ -495,9 +499,7 @@ class CampaignIn(Schema):
     title: str = Field(..., min_length=1, max_length=150, examples=["Un toit pour le local"])
     summary: str = Field("", max_length=300)
     story: str = Field("", max_length=20000)
-    goal_cents: int | None = Field(
-        None, strict=True, ge=1, le=campaign_services.MAX_GOAL_CENTS, examples=[500000]
-    )
+    goal_cents: int | None = Field(None, strict=True, ge=1, le=MAX_GOAL_CENTS, examples=[500000])
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
     suggested_amounts: list[SuggestedAmount] | None = AMOUNTS
@@ -510,7 +512,7 @@ class CampaignPatch(Schema):
     title: str | None = Field(None, min_length=1, max_length=150)
     summary: str | None = Field(None, max_length=300)
     story: str | None = Field(None, max_length=20000)
-    goal_cents: int | None = Field(None, strict=True, ge=1, le=campaign_services.MAX_GOAL_CENTS)
+    goal_cents: int | None = Field(None, strict=True, ge=1, le=MAX_GOAL_CENTS)
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
     suggested_amounts: list[SuggestedAmount] | None = AMOUNTS
@@ -526,12 +528,8 @@ campaign_router = Router(tags=["fundraising campaigns"])
 
 
 def _campaigns(request):
-    """With what `campaign_progress` computes, for a whole page in one query."""
-    return Campaign.objects.filter(association=request.association).annotate(
-        raised_cents=Coalesce(Sum("gifts__amount_cents"), 0),
-        donors=Count("gifts__person", distinct=True)
-        + Count("gifts", filter=Q(gifts__person__isnull=True)),
-    )
+    """Annotated with what they raised (`raised`, `donors`): a whole page in one query."""
+    return campaign_services.campaigns_with_progress(request.association)
 
 
 def _campaign(request, campaign_uuid: UUID) -> Campaign:
