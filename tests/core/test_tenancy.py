@@ -94,7 +94,21 @@ def victim_objects(association, presidente):
         receipt.pdf.save("2026-000001.pdf", ContentFile(b"%PDF-1.4 victim"), save=True)
         receipt.gifts.set([gift])
         run = ReceiptRun.objects.create(association=association, year=2026)
+        from essaim.payments import bank_statements
+
+        statement = bank_statements.bank_statement_upload(
+            association=association,
+            acting_user=presidente,
+            data=f"Date;Libellé;Montant\n{timezone.localdate():%d/%m/%Y};VIR;30,00\n".encode(),
+            file_name="releve.csv",
+        )
+        bank_statements.bank_statement_import(
+            association=association, acting_user=presidente, statement=statement
+        )
+        bank_line = statement.lines.get()
     return {
+        "statement_uuid": statement.uuid,
+        "line_uuid": bank_line.uuid,
         "gift_uuid": gift.uuid,
         "receipt_uuid": receipt.uuid,
         "run_uuid": run.uuid,
