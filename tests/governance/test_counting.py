@@ -276,6 +276,10 @@ def test_plurality_tie_for_second_place_sends_both_to_the_second_round():
     ballots = [(40, "A"), (30, "B"), (30, "C")]
     result = plurality(["A", "B", "C"], ballots, absolute_majority=True)
     assert result.runoff == ("A", "B", "C")
+    # An option nobody voted for never goes to the second round.
+    alone = plurality(["A", "B"], [(10, "A"), (20, None)], absolute_majority=True, base="voters")
+    assert alone.second_round_needed
+    assert alone.runoff == ("A",)
 
 
 def test_approval_counts_and_blank_ballots():

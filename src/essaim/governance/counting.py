@@ -179,7 +179,7 @@ class PluralityResult(_Decision):
     majority_base: int  # what the absolute majority is half of
     majority_threshold: int  # votes needed for the absolute majority (base // 2 + 1)
     second_round_needed: bool
-    runoff: tuple[Option, ...]  # the two best (more when tied), when a second round is needed
+    runoff: tuple[Option, ...]  # the two best (more when tied) when a second round is needed
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,7 +462,8 @@ def plurality(
     With `absolute_majority=True` the winner also needs more than half of the base (suffrages
     exprimés by default; `base=Base.VOTERS` counts blank ballots, `base=Base.PRESENT` with
     `present=`): otherwise there is no winner, `second_round_needed` is True and `runoff`
-    names the two best options (every option tied for a qualifying place is included).
+    names the two best options (every option tied for a qualifying place is included; an
+    option nobody voted for never qualifies).
 
     Tie for first place: reported (`tie`, `tied`); without `tie_break` there is no winner.
     """
@@ -492,9 +493,10 @@ def plurality(
         winner, second_round = None, True
         if resolution is TieResolution.TIE_BREAK:
             resolution = TieResolution.UNRESOLVED
-        runoff = (
+        qualified = (
             ranking[0] if len(ranking[0]) >= 2 or len(ranking) == 1 else (ranking[0] + ranking[1])
         )
+        runoff = tuple(option for option in qualified if votes[option])
     return PluralityResult(
         options=options,
         winner=winner,
