@@ -240,6 +240,8 @@ def test_a_payment_key_does_not_find_a_gift(api, association):
         ({"donor_kind": "alien"}, "donor_kind"),
         ({"donor_kind": "company"}, "company_name"),
         ({"donor_kind": "company", "company_name": "X", "company_siren": "12345"}, "company_siren"),
+        ({"company_siren": "1234\x00"}, "company_siren"),
+        ({"company_siren": "SIREN"}, "company_siren"),
         ({"nature": "in_kind"}, "description"),
         ({"nature": "expenses", "description": "  "}, "description"),
         ({"received_on": "2999-01-01"}, "received_on"),

@@ -138,7 +138,7 @@ class GiftIn(Schema):
     person: UUID | None = Field(None, description="The donor's contact; none: anonymous.")
     donor_kind: DonorKind = "individual"
     company_name: str = Field("", max_length=200)
-    company_siren: str = Field("", max_length=9, description="9 digits.")
+    company_siren: str = Field("", max_length=9, pattern=r"^[0-9]*$", description="9 digits.")
     company_legal_form: str = Field("", max_length=60, examples=["SARL"])
     description: str = Field(
         "", max_length=255, description="What was given (required in kind and for expenses)."
