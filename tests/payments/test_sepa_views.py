@@ -1045,3 +1045,37 @@ def test_debtors_can_reply_to_the_association(association, tresorier, objects):
     assert email.reply_to == "tresorerie@amis-quartier.example"
     assert "tresorerie@amis-quartier.example" in email.body_text
     assert "tresorerie@amis-quartier.example" in email.body_html
+
+
+def test_the_same_mandate_form_sent_twice_records_one_mandate(
+    client_for, tresorier, association, debtor
+):
+    client = client_for(tresorier)
+    page = client.get(url(association, "sepa_mandate_create")).content.decode()
+    token = re.search(r'name="form_token" value="([0-9a-f]+)"', page).group(1)
+    data = mandate_post(person=str(debtor.uuid), form_token=token)
+    first = client.post(url(association, "sepa_mandate_create"), data)
+    second = client.post(url(association, "sepa_mandate_create"), data)
+    assert first.status_code == second.status_code == 302
+    assert first["Location"] == second["Location"]
+    with scope(association=association):
+        assert Mandate.objects.filter(association=association).count() == 1
+    # Another form (another token) records another mandate.
+    other = client.post(
+        url(association, "sepa_mandate_create"),
+        mandate_post(person=str(debtor.uuid), form_token="f" * 32),
+    )
+    assert other.status_code == 302 and other["Location"] != first["Location"]
+
+
+def test_a_batch_is_never_built_without_a_day(
+    client_for, tresorier, association, creditor, mandate, source
+):
+    mandate(debtor_name="Jean Martin")
+    client = client_for(tresorier)
+    page = client.get(url(association, "sepa_batch_create"))
+    keys = [line["due"].key for line in page.context["lines"]]
+    response = client.post(url(association, "sepa_batch_create"), {"debit": keys})
+    assert response.status_code == 200 and response.context["day_form"].errors
+    with scopes_disabled():
+        assert not DebitBatch.objects.exists()

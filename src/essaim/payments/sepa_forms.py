@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import re
+import uuid
 from dataclasses import dataclass
 
 from django import forms
@@ -125,12 +126,18 @@ class MandateForm(EssaimForm):
         required=False,
     )
 
+    # Chosen when the form is shown: the same form sent twice records one mandate.
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initial.setdefault("signed_on", timezone.localdate())
+        self.initial.setdefault("form_token", uuid.uuid4().hex)
 
     def service_fields(self) -> dict:
-        return dict(self.cleaned_data)
+        data = dict(self.cleaned_data)
+        data.pop("form_token")
+        return data
 
 
 class NewDebtorForm(EssaimForm):

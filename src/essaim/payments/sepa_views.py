@@ -251,8 +251,11 @@ def mandate_create(request, association_slug: str):
     chosen = source.get("person", "")[:64]
     selected = _chosen_person(association, chosen)
     if request.method == "POST":
-        mandate = _mandate_save(request, association, form, debtor_form, chosen, selected)
+        mandate = _mandate_already_saved(request, association) or _mandate_save(
+            request, association, form, debtor_form, chosen, selected
+        )
         if mandate is not None:
+            _remember_form(request, mandate)
             messages.success(
                 request,
                 _("The mandate is recorded with the reference %(rum)s.") % {"rum": mandate.rum},
@@ -280,6 +283,29 @@ def mandate_create(request, association_slug: str):
             or any(source.get(f"new-{name}", "").strip() for name in debtor_form.fields),
         ),
     )
+
+
+SAVED_FORMS = "sepa_mandate_forms"
+
+
+def _mandate_already_saved(request, association) -> Mandate | None:
+    """The mandate this same form already recorded (a double click, a form sent again):
+    the form carries a token chosen when it was shown, remembered once it is saved."""
+    token = request.POST.get("form_token", "")[:64]
+    saved = request.session.get(SAVED_FORMS, {}).get(token) if token else None
+    if saved is None:
+        return None
+    return Mandate.objects.filter(association=association, uuid=saved).first()
+
+
+def _remember_form(request, mandate: Mandate) -> None:
+    token = request.POST.get("form_token", "")[:64]
+    if not token:
+        return
+    saved = request.session.get(SAVED_FORMS, {})
+    saved = dict(list(saved.items())[-19:])  # the last 20 forms are enough
+    saved[token] = str(mandate.uuid)
+    request.session[SAVED_FORMS] = saved
 
 
 def _mandate_save(request, association, form, debtor_form, chosen, selected) -> Mandate | None:
@@ -459,12 +485,11 @@ def batch_create(request, association_slug: str):
         )
         return redirect("payments_admin:sepa_settings", association_slug=association.slug)
     earliest = mandates.earliest_collection_date(creditor)
-    data = request.POST if request.method == "POST" else request.GET
-    day_form = CollectionDayForm(
-        data if "collection_date" in data else None,
-        earliest=earliest,
-        initial={"collection_date": earliest},
-    )
+    if request.method == "POST":
+        bound = request.POST  # a batch is never built for a day the treasurer did not give
+    else:
+        bound = request.GET if "collection_date" in request.GET else None
+    day_form = CollectionDayForm(bound, earliest=earliest, initial={"collection_date": earliest})
     collection_date = day_form.cleaned_data["collection_date"] if day_form.is_valid() else None
     if not day_form.is_bound:
         collection_date = earliest
