@@ -94,6 +94,15 @@ def victim_objects(association, presidente):
         receipt.pdf.save("2026-000001.pdf", ContentFile(b"%PDF-1.4 victim"), save=True)
         receipt.gifts.set([gift])
         run = ReceiptRun.objects.create(association=association, year=2026)
+        from essaim.fundraising.models import Campaign, GiftIntent, RecurringGift
+
+        campaign = Campaign.objects.create(association=association, slug="toit", title="Toit")
+        intent = GiftIntent.objects.create(
+            association=association, campaign=campaign, amount_cents=1000, method="online"
+        )
+        recurring = RecurringGift.objects.create(
+            association=association, person=person, amount_cents=1000, started_on=gift.received_on
+        )
         from essaim.payments import bank_statements
 
         statement = bank_statements.bank_statement_upload(
@@ -112,6 +121,9 @@ def victim_objects(association, presidente):
         "gift_uuid": gift.uuid,
         "receipt_uuid": receipt.uuid,
         "run_uuid": run.uuid,
+        "campaign_uuid": campaign.uuid,
+        "intent_uuid": intent.uuid,
+        "recurring_uuid": recurring.uuid,
         "type_uuid": mtype.uuid,
         "membership_uuid": membership.uuid,
         "action": "pay",

@@ -23,11 +23,12 @@ import datetime as dt
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
 
 from essaim.core.privacy import PrivacyEntry, registry
 from essaim.payments.privacy_entries import retention_cutoff as payments_retention_cutoff
 
-from .models import Gift, GiftIntent, ReceiptRun, RecurringGift, TaxReceipt
+from .models import Campaign, Gift, GiftIntent, ReceiptRun, RecurringGift, TaxReceipt
 
 # LPF art. L102 B: six years; counted from the end of the year of issue (L14 A lets the
 # administration check receipts until the end of the sixth year after they were issued).
@@ -335,5 +336,34 @@ registry.register(
         erase_person=_monthly_erase,
         apply_retention=_monthly_retention,
         order=445,
+    )
+)
+
+
+def _campaigns_export_user(user) -> list[dict]:
+    with scopes_disabled():
+        return [
+            {
+                "association": campaign.association.name,
+                "campaign": campaign.title,
+                "created_at": campaign.created_at.isoformat(),
+            }
+            for campaign in Campaign.objects.filter(created_by=user).select_related("association")
+        ]
+
+
+registry.register(
+    PrivacyEntry(
+        key="fundraising_campaigns",
+        label=_("Fundraising campaigns"),
+        data=_("Which team member created each fundraising campaign."),
+        purpose=_("Knowing who in the team answers for a campaign."),
+        legal_basis=_("Legitimate interest of the association (running its organisation)."),
+        retention=_(
+            "As long as the campaign; the link to the account goes when the account is deleted."
+        ),
+        models=("fundraising.Campaign",),
+        export_user=_campaigns_export_user,
+        order=435,
     )
 )
