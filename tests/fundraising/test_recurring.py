@@ -416,3 +416,48 @@ def test_another_account_cannot_touch_a_donors_monthly_gift(
     response = client.post(address, {"confirm": "yes"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert refresh(association, monthly).status == "active"
+
+
+# --- Personal data ------------------------------------------------------------------------
+
+
+def entry(key):
+    from essaim.core.privacy import registry
+
+    return next(e for e in registry.entries() if e.key == key)
+
+
+def test_erasing_the_donor_stops_the_monthly_gift_and_forgets_them(
+    association, monthly, presidente
+):
+    from essaim.people import services as people_services
+
+    person = monthly.person
+    with scope(association=association):
+        [row] = entry("monthly_gifts").export_person(person)
+        assert row["amount_cents"] == 1500 and row["mandate"] == monthly.mandate.rum
+        [intent_row] = entry("gift_intents").export_person(person)
+        assert intent_row["monthly"] and intent_row["source"] == "newsletter"
+        people_services.person_erase(association=association, acting_user=presidente, person=person)
+        gift = RecurringGift.objects.get(pk=monthly.pk)
+        assert gift.status == "cancelled" and gift.person is None and gift.source == ""
+        intent = GiftIntent.objects.get(recurring=monthly)
+        assert intent.person is None and intent.status == "cancelled"
+        assert recurring.recurring_due(association, TODAY) == []
+
+
+def test_retention_gives_up_old_promises_and_forgets_stopped_monthly_donors(
+    association, monthly, campaign, tresorier
+):
+    with scope(association=association):
+        recurring.recurring_cancel(
+            association=association, acting_user=tresorier, recurring=monthly
+        )
+    later = timezone.now() + dt.timedelta(days=3 * 365 + 2)
+    with scopes_disabled():
+        assert entry("monthly_gifts").apply_retention(later) == 1
+        assert entry("gift_intents").apply_retention(later) >= 1
+        gift = RecurringGift.objects.get(pk=monthly.pk)
+        intent = GiftIntent.objects.get(recurring=monthly)
+    assert gift.person is None and intent.person is None
+    assert intent.status == "cancelled"  # never paid: given up
