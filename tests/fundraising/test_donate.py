@@ -248,6 +248,11 @@ def test_a_one_off_gift_by_sepa_signs_a_mandate_and_waits_for_the_next_batch(
         assert debit.key == f"intent:{intent.uuid}" and debit.amount_cents == 5000
     thanks = client.get(thanks_url(association, campaign)).content.decode()
     assert mandate.rum in thanks
+    # The donor is told of the mandate they signed, with its reference.
+    with scopes_disabled():
+        email = OutboxEmail.objects.get(kind="gift_pledged")
+    assert email.to == "hugo.dubois@example.org"
+    assert mandate.rum in email.body_text and ICS in email.body_text and "…0189" in email.body_text
     assert gifts(association) == []  # no gift before the money
 
 

@@ -350,7 +350,31 @@ def donation_start(
             obj=intent.recurring,
             data={"amount_cents": amount_cents, "campaign": campaign.slug},
         )
+    if intent.mandate is not None and person.email:
+        _mandate_email(association, creditor, intent, person)
     return intent
+
+
+def _mandate_email(association: Association, creditor, intent: GiftIntent, person) -> None:
+    """The debtor is told of the mandate they signed and its reference (SEPA rulebook)."""
+    mandate = intent.mandate
+    email_enqueue(
+        to=person.email,
+        template="gift_pledged",
+        association=association,
+        context={
+            "first_name": person.first_name,
+            "amount": format_euros(intent.amount_cents),
+            "monthly": intent.monthly,
+            "rum": mandate.rum,
+            "creditor_name": creditor.creditor_name,
+            "creditor_id": creditor.creditor_id,
+            "debtor_name": mandate.debtor_name,
+            "iban_end": mandate.iban_masked,
+            "signed_on": mandate.signed_on.strftime("%d/%m/%Y"),
+            "space_url": donor_space_url(),
+        },
+    )
 
 
 def intent_checkout(*, intent: GiftIntent, return_url: str, cancel_url: str) -> str:
