@@ -609,3 +609,15 @@ def test_a_client_without_cookies_still_gives(association, campaign, creditor):
     assert response.status_code == 302
     with scope(association=association):
         assert Campaign.objects.get().status == "published"
+
+
+def test_the_team_previews_a_draft_and_nobody_else_sees_it(
+    association, tresorier, benevole, outsider, other_association, client_for, creditor
+):
+    draft = make_campaign(association, tresorier, slug="brouillon", publish=False)
+    response = client_for(tresorier).get(page(association, draft))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Preview of a draft" in html and "donate-form" not in html
+    assert client_for(benevole).get(page(association, draft)).status_code == 404
+    assert client_for(outsider).get(page(association, draft)).status_code == 404

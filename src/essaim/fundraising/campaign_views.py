@@ -14,7 +14,7 @@ import qrcode.image.svg
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -177,7 +177,7 @@ def campaign_status(request, association_slug: str, campaign_uuid, action: str):
     campaign = _campaign(association, campaign_uuid)
     service = {"publish": campaigns.campaign_publish, "close": campaigns.campaign_close}.get(action)
     if service is None:
-        return HttpResponse(status=404)
+        raise Http404
     try:
         service(association=association, acting_user=request.user, campaign=campaign)
     except ValidationError as error:
@@ -318,7 +318,7 @@ def recurring_action(request, association_slug: str, recurring_uuid, action: str
     association = request.seat.association
     gift = get_object_or_404(RecurringGift, association=association, uuid=recurring_uuid)
     if action not in recurring.DONOR_ACTIONS:
-        return HttpResponse(status=404)
+        raise Http404
     error = recurring.perform(
         action,
         association=association,

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django_scopes import scope
 
 from essaim.core.models import Association
+from essaim.core.tenancy import seat_for
 from essaim.lib import ratelimit
 
 from . import donations
@@ -34,19 +35,21 @@ def _rate_limit() -> tuple[int, int]:
     return int(getattr(settings, "ESSAIM_DONATE_RATE_LIMIT", 10)), 3600
 
 
-def _campaign(slug: str, campaign_slug: str) -> tuple[Association, Campaign]:
-    """The published or closed campaign; a draft (or anything unknown) is a 404."""
+def _campaign(slug: str, campaign_slug: str, user=None) -> tuple[Association, Campaign]:
+    """The published or closed campaign; a draft is a 404, except for the association's
+    team members who handle money (they preview it before publishing)."""
     association = Association.objects.filter(slug=slug).first()
     if association is None:
         raise Http404
     with scope(association=association):
-        campaign = (
-            Campaign.objects.filter(association=association, slug=campaign_slug)
-            .exclude(status=Campaign.Status.DRAFT)
-            .first()
-        )
+        campaign = Campaign.objects.filter(association=association, slug=campaign_slug).first()
     if campaign is None:
         raise Http404
+    if campaign.status == Campaign.Status.DRAFT:
+        signed_in = getattr(user, "is_authenticated", False)
+        seat = seat_for(user, association.slug) if signed_in else None
+        if seat is None or not seat.can("can_manage_finances"):
+            raise Http404
     return association, campaign
 
 
@@ -76,7 +79,7 @@ def _cost_lines(association, amounts: list[int], year: int) -> dict[int, donatio
 
 
 def campaign_page(request, slug: str, campaign_slug: str):
-    association, campaign = _campaign(slug, campaign_slug)
+    association, campaign = _campaign(slug, campaign_slug, request.user)
     with scope(association=association):
         today = timezone.localdate()
         is_open = campaign_is_open(campaign, today)
@@ -137,7 +140,8 @@ def campaign_page(request, slug: str, campaign_slug: str):
             "rates": _rates(association, year) if receipts else None,
             "share_url": page_url(campaign, association),
             "share_links": share_links(campaign, association),
-            "og_image": association.logo.url if association.logo else "",
+            "og_image": settings.ESSAIM_BASE_URL + association.logo.url if association.logo else "",
+            "preview": campaign.status == Campaign.Status.DRAFT,
             "company_open": bool(form is not None and form.data.get("donor_kind") == "company"),
         }
         response = render(request, "fundraising/public/campaign.html", context, status=status)
