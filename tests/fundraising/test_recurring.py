@@ -461,3 +461,18 @@ def test_retention_gives_up_old_promises_and_forgets_stopped_monthly_donors(
         intent = GiftIntent.objects.get(recurring=monthly)
     assert gift.person is None and intent.person is None
     assert intent.status == "cancelled"  # never paid: given up
+
+
+@pytest.mark.allow_error_logs
+def test_a_gift_that_cannot_be_recorded_does_not_lose_the_payment(
+    association, monthly, monkeypatch, caplog
+):
+    def broken(*args, **kwargs):
+        raise ValidationError({"amount_cents": "broken"})
+
+    monkeypatch.setattr("essaim.fundraising.services.gift_record", broken)
+    payment = month_payment(association, monthly, status="succeeded")
+    with scope(association=association):
+        assert Payment.objects.filter(pk=payment.pk, status="succeeded").exists()
+    assert month_gifts(association, monthly) == []
+    assert "could not be recorded" in caplog.text

@@ -2,17 +2,33 @@
 that succeeds becomes a gift; one that fails leaves none (DESIGN.md: payments knows nothing
 of what it pays for, and tells through payments.signals.payment_status_changed)."""
 
+import logging
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.dispatch import receiver
 
 from essaim.payments.signals import payment_status_changed
 
 from . import donations, recurring
 
+logger = logging.getLogger(__name__)
+
 
 @receiver(payment_status_changed, dispatch_uid="fundraising.gifts_follow_their_money")
 def gifts_follow_their_money(sender, association, payment, previous, acting_user=None, **kwargs):
     key = payment.idempotency_key or ""
     if key.startswith(donations.INTENT_PREFIX):
-        donations.on_intent_payment(association, payment)
+        react = donations.on_intent_payment
     elif key.startswith(recurring.PREFIX):
-        recurring.on_recurring_payment(association, payment)
+        react = recurring.on_recurring_payment
+    else:
+        return
+    try:
+        # A savepoint: if the gift cannot be recorded, the payment still is (the money came
+        # in; the team records the gift by hand from the log), and the caller's transaction
+        # stays usable.
+        with transaction.atomic():
+            react(association, payment)
+    except (ValidationError, IntegrityError):
+        logger.exception("payment %s (%s): the gift it pays could not be recorded", payment.pk, key)
