@@ -621,3 +621,26 @@ def test_the_team_previews_a_draft_and_nobody_else_sees_it(
     assert "Preview of a draft" in html and "donate-form" not in html
     assert client_for(benevole).get(page(association, draft)).status_code == 404
     assert client_for(outsider).get(page(association, draft)).status_code == 404
+
+
+def test_a_donor_signing_in_with_their_address_sees_their_gift(
+    client, client_for, association, campaign, creditor
+):
+    from tests.factories import UserFactory
+
+    client.post(page(association, campaign), form_data())
+    [intent] = intents(association)
+    with scope(association=association):
+        payment_services.payment_record(
+            association=association,
+            acting_user=None,
+            amount_cents=5000,
+            method="sepa_debit",
+            idempotency_key=f"intent:{intent.uuid}",
+        )
+    donor = UserFactory(email="hugo.dubois@example.org")
+    html = client_for(donor).get(reverse("fundraising_public:gifts")).content.decode()
+    assert "50,00" in html and "Un toit pour la maison de quartier" in html
+    stranger = UserFactory(email="autre@example.org")
+    html = client_for(stranger).get(reverse("fundraising_public:gifts")).content.decode()
+    assert "Un toit pour la maison de quartier" not in html
