@@ -311,6 +311,8 @@ def test_the_campaign_page_shows_sources_and_gifts_waiting_for_payment(
     assert "facebook" in html and "50,00" in html
     assert "direct (no share link)" in html
     assert "30,00" in html  # the gift waiting for payment
+    export = client.get(bo(association, "gift_export") + "?year=all&format=csv").content.decode()
+    assert "Campaign" in export and f"{campaign.title},facebook" in export.replace(";", ",")
     detail = client.get(bo(association, "gift_detail", gift_uuid=gift.uuid)).content.decode()
     assert campaign.title in detail  # the gift says which campaign brought it
     client.post(bo(association, "intent_cancel", intent_uuid=intent.uuid))

@@ -186,6 +186,8 @@ def _gift_rows(gifts, spreadsheet: bool):
             gift.description,
             gift.receipt_number or "",
             gift.note,
+            gift.campaign.title if gift.campaign else "",
+            gift.source,
         ]
 
 
@@ -208,7 +210,7 @@ def gift_export(request, association_slug: str):
     association = request.seat.association
     filters = _gift_filters(request, timezone.localdate())
     fmt = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
-    gifts = _gift_search(association, filters)
+    gifts = _gift_search(association, filters).select_related("campaign")
     audit_log(
         association=association,
         actor=request.user,
@@ -232,6 +234,8 @@ def gift_export(request, association_slug: str):
         _("Description"),
         _("Tax receipt"),
         _("Note"),
+        _("Campaign"),
+        _("Source"),
     ]
     return _spreadsheet(
         lambda spreadsheet: _gift_rows(gifts.iterator(chunk_size=500), spreadsheet),
