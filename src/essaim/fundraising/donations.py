@@ -32,7 +32,7 @@ from essaim.core.models import Association
 from essaim.lib.money import format_euros
 from essaim.lib.text import fold, has_forbidden_characters
 from essaim.payments import mandates as mandate_services
-from essaim.payments import online
+from essaim.payments import online, sepa
 from essaim.payments.debit_sources import DueDebit
 from essaim.payments.models import Mandate, Payment, ProviderAccount
 from essaim.people import services as people_services
@@ -269,8 +269,6 @@ def donation_start(
     fields = _clean_donor(contact, errors)
     account_holder = " ".join(str(account_holder or "").split())
     if method == GiftIntent.Method.SEPA_DEBIT and creditor is not None:
-        from essaim.payments import sepa
-
         try:
             sepa.validate_iban(iban)
         except ValidationError as exc:
