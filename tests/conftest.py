@@ -123,3 +123,20 @@ def in_scope():
 @pytest.fixture
 def no_scope():
     return scopes_disabled
+
+
+@pytest.fixture
+def english_ui(settings, monkeypatch):
+    """Pages in English: tests that read the interface's words check the source strings
+    (tests/test_translations.py checks the French catalog). The accounts' own language
+    (French by default) is not applied."""
+    from django.utils import translation
+
+    from essaim.accounts.middleware import UserLanguageMiddleware
+
+    settings.LANGUAGE_CODE = "en"
+    monkeypatch.setattr(
+        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
+    )
+    with translation.override("en"):
+        yield

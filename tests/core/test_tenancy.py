@@ -115,7 +115,27 @@ def victim_objects(association, presidente):
             association=association, acting_user=presidente, statement=statement
         )
         bank_line = statement.lines.get()
+        from essaim.payments.models import DebitBatch, Mandate
+
+        mandate = Mandate.objects.create(
+            association=association,
+            person=person,
+            debtor_name="Victime",
+            rum="ESSAIM-VICTIM-0001",
+            signed_on=gift.received_on,
+            kind=Mandate.Kind.RECURRING,
+        )
+        batch = DebitBatch(
+            association=association,
+            collection_date=gift.received_on,
+            sha256="0" * 64,
+            count=0,
+            total_cents=0,
+        )
+        batch.file.save("victim.xml", ContentFile(b"<Document/>"), save=True)
     return {
+        "mandate_uuid": mandate.uuid,
+        "batch_uuid": batch.uuid,
         "statement_uuid": statement.uuid,
         "line_uuid": bank_line.uuid,
         "gift_uuid": gift.uuid,

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
-from essaim.fundraising import services
+from essaim.fundraising import campaigns, services
 from essaim.people import services as people_services
 
 
@@ -60,5 +60,19 @@ def give(association, tresorier):
         fields.setdefault("person", None)
         with scope(association=fields["association"]):
             return services.gift_record(**fields)
+
+    return make
+
+
+@pytest.fixture
+def make_campaign(association, tresorier):
+    def make(**fields):
+        fields.setdefault("slug", "toiture")
+        fields.setdefault("title", "Un toit pour la maison de quartier")
+        fields.setdefault("goal_cents", 1_000_000)
+        with scope(association=association):
+            return campaigns.campaign_create(
+                association=association, acting_user=tresorier, **fields
+            )
 
     return make

@@ -13,36 +13,7 @@ from django_scopes import scope
 from essaim.fundraising import campaigns
 from essaim.fundraising.models import Campaign, GiftIntent
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_ui(settings, monkeypatch):
-    """Pages and messages in English: the tests read the source strings."""
-    from django.utils import translation
-
-    from essaim.accounts.middleware import UserLanguageMiddleware
-
-    settings.LANGUAGE_CODE = "en"
-    monkeypatch.setattr(
-        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
-    )
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def make_campaign(association, tresorier):
-    def make(**fields):
-        fields.setdefault("slug", "toiture")
-        fields.setdefault("title", "Un toit pour la maison de quartier")
-        fields.setdefault("goal_cents", 1_000_000)
-        with scope(association=association):
-            return campaigns.campaign_create(
-                association=association, acting_user=tresorier, **fields
-            )
-
-    return make
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_ui")]
 
 
 def errors_of(call):

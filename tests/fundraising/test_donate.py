@@ -31,22 +31,7 @@ from tests.payments.provider_fakes import (
     stripe_session,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english_ui(settings, monkeypatch):
-    """Pages and messages in English: the tests read the source strings."""
-    from django.utils import translation
-
-    from essaim.accounts.middleware import UserLanguageMiddleware
-
-    settings.LANGUAGE_CODE = "en"
-    monkeypatch.setattr(
-        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
-    )
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_ui")]
 
 
 IBAN = "FR7630006000011234567890189"

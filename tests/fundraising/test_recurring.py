@@ -21,23 +21,9 @@ from tests.factories import UserFactory
 
 from .test_donate import IBAN, creditor, make_campaign  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_ui")]
 
 TODAY = timezone.localdate()
-
-
-@pytest.fixture(autouse=True)
-def english_ui(settings, monkeypatch):
-    from django.utils import translation
-
-    from essaim.accounts.middleware import UserLanguageMiddleware
-
-    settings.LANGUAGE_CODE = "en"
-    monkeypatch.setattr(
-        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
-    )
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -20,26 +20,12 @@ from essaim.payments.models import BankLine, BankStatement, Payment
 from tests.core.test_concurrency import race
 from tests.factories import PersonFactory, UserFactory, make_association
 
+pytestmark = pytest.mark.usefixtures("english_ui")
+
 TODAY = timezone.localdate()
 D1 = TODAY - dt.timedelta(days=2)
 D2 = TODAY - dt.timedelta(days=3)
 D3 = TODAY - dt.timedelta(days=4)
-
-
-@pytest.fixture(autouse=True)
-def english_ui(settings, monkeypatch):
-    """Pages and messages in English: the tests read the source strings
-    (tests/test_translations.py checks the French catalog)."""
-    from django.utils import translation
-
-    from essaim.accounts.middleware import UserLanguageMiddleware
-
-    settings.LANGUAGE_CODE = "en"
-    monkeypatch.setattr(
-        UserLanguageMiddleware, "__call__", lambda self, request: self.get_response(request)
-    )
-    with translation.override("en"):
-        yield
 
 
 def logged(action: str) -> int:

@@ -57,7 +57,7 @@ assert set(CampaignStatus.__args__) == set(Campaign.Status.values)
 MAX_GIFT_CENTS = min(fundraising_services.MAX_GIFT_CENTS, payment_services.MAX_AMOUNT_CENTS)
 # Campaign.goal_cents is a PositiveIntegerField: a 32-bit integer on PostgreSQL, below the
 # service's own limit (100 million euros).
-MAX_GOAL_CENTS = min(campaign_services.MAX_GOAL_CENTS, 2**31 - 1)
+MAX_GOAL_CENTS = campaign_services.MAX_GOAL_CENTS
 GIFT_KEY_PREFIX = "api:gift:"
 YEAR = Field(None, ge=1900, le=9999)
 

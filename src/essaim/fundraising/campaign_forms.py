@@ -354,3 +354,16 @@ class PauseForm(EssaimForm):
         input_formats=DATE_INPUT_FORMATS,
         help_text=_("Debits start again on that day. Leave empty to pause until resumed."),
     )
+
+
+class AppealForm(EssaimForm):
+    subject = forms.CharField(label=_("Subject of the e-mail"), max_length=150)
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_(
+            "Say why you need their help now. Essaim adds the button to give, and the link "
+            "to receive no more appeals."
+        ),
+    )

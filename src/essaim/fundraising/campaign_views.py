@@ -19,13 +19,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 
-from . import campaigns, donations, recurring
-from .campaign_forms import CampaignForm, MonthlyAmountForm
+from . import appeals, campaigns, donations, recurring
+from .campaign_forms import AppealForm, CampaignForm, MonthlyAmountForm
 from .donate_views import page_url, share_links
 from .models import Campaign, Gift, GiftIntent, RecurringGift
 
@@ -193,6 +194,52 @@ def campaign_status(request, association_slug: str, campaign_uuid, action: str):
         "fundraising:campaign_detail",
         association_slug=association.slug,
         campaign_uuid=campaign.uuid,
+    )
+
+
+@require(FINANCES)
+def campaign_appeal(request, association_slug: str, campaign_uuid):
+    """Ask the past donors by e-mail (those who may be asked: appeals.appeal_audience)."""
+    association = request.seat.association
+    campaign = _campaign(association, campaign_uuid)
+    audience = appeals.appeal_audience(association)
+    form = AppealForm(request.POST or None, initial={"subject": campaign.title})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = appeals.appeal_send(
+                association=association,
+                acting_user=request.user,
+                campaign=campaign,
+                **form.cleaned_data,
+            )
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "The appeal is on its way to %(count)d donor.",
+                    "The appeal is on its way to %(count)d donors.",
+                    sent,
+                )
+                % {"count": sent},
+            )
+            return redirect(
+                "fundraising:campaign_detail",
+                association_slug=association.slug,
+                campaign_uuid=campaign.uuid,
+            )
+    return render(
+        request,
+        "fundraising/campaign_appeal.html",
+        {
+            "association": association,
+            "campaign": campaign,
+            "form": form,
+            "audience_count": audience.count(),
+            "left_out": appeals.left_out_count(association),
+            "donor_years": appeals.DONOR_YEARS,
+        },
     )
 
 

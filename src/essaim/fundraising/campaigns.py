@@ -36,7 +36,8 @@ CAMPAIGN_FIELDS = (
     "thank_you_message",
 )
 TEXT_FIELDS = ("slug", "title", "summary", "story", "thank_you_message")
-MAX_GOAL_CENTS = 100_000_000_00  # 100 million euros: above, a typing mistake
+# 20 million euros: above, a typing mistake (the column is a 32-bit integer on PostgreSQL).
+MAX_GOAL_CENTS = 20_000_000_00
 MAX_SUGGESTED = 8  # amounts offered on the form
 MAX_SUGGESTED_CENTS = 100_000_00  # 100 000 € per suggested amount
 # Slugs that would clash with the public URLs or read badly.

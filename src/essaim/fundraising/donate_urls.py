@@ -11,6 +11,8 @@ from . import donate_views
 app_name = "donate"
 
 urlpatterns = [
+    # Before the campaign pages: a campaign may be called "stop".
+    path("d/stop/<str:token>/", donate_views.appeals_stop, name="stop"),
     path("d/<slug:slug>/<slug:campaign_slug>/", donate_views.campaign_page, name="page"),
     path("d/<slug:slug>/<slug:campaign_slug>/thanks/", donate_views.thanks, name="thanks"),
 ]

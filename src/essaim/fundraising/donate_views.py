@@ -20,7 +20,7 @@ from essaim.core.models import Association
 from essaim.core.tenancy import seat_for
 from essaim.lib import ratelimit
 
-from . import donations
+from . import appeals, donations
 from .campaign_forms import DonateForm
 from .campaigns import campaign_is_open, campaign_progress
 from .models import Campaign, GiftIntent
@@ -265,3 +265,23 @@ def share_links(campaign: Campaign, association: Association) -> list[dict]:
             target = url
         links.append({"channel": channel, "url": url, "target": target})
     return links
+
+
+def appeals_stop(request, token: str):
+    """The link in every appeal: GET asks, POST stops (a mail scanner's GET changes nothing)."""
+    person = appeals.stop_person(token)
+    if person is None:
+        return render(
+            request, "fundraising/public/appeals_stop.html", {"invalid": True}, status=404
+        )
+    association = person.association
+    done = False
+    if request.method == "POST":
+        with scope(association=association):
+            appeals.appeals_stop(person)
+        done = True
+    return render(
+        request,
+        "fundraising/public/appeals_stop.html",
+        {"public_association": association, "done": done},
+    )

@@ -6,11 +6,13 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 
 from essaim.payments.signals import payment_status_changed
 
-from . import donations, recurring
+from . import appeals, donations, recurring
+from .models import Gift
 
 logger = logging.getLogger(__name__)
 
@@ -32,3 +34,9 @@ def gifts_follow_their_money(sender, association, payment, previous, acting_user
             react(association, payment)
     except (ValidationError, IntegrityError):
         logger.exception("payment %s (%s): the gift it pays could not be recorded", payment.pk, key)
+
+
+@receiver(post_save, sender=Gift, dispatch_uid="fundraising.gift_answers_appeals")
+def gift_answers_appeals(sender, instance: Gift, created: bool, **kwargs):
+    """A new gift answers its donor's open appeals (people.solicitations)."""
+    appeals.gift_answers_appeals(sender, instance, created, **kwargs)

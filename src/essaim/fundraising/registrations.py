@@ -26,6 +26,7 @@ register_action_labels(
         "campaign.update": _("Fundraising campaign changed"),
         "campaign.publish": _("Fundraising campaign published"),
         "campaign.close": _("Fundraising campaign closed"),
+        "campaign.appeal": _("Appeal for gifts sent to past donors"),
         "gift_intent.create": _("Gift promised on a campaign page"),
         "gift_intent.paid": _("Gift promised on a campaign page paid"),
         "gift_intent.failed": _("Payment of a gift promised on a campaign page failed"),

@@ -34,7 +34,9 @@ from .models import (
     TaxReceipt,
 )
 
-MAX_GIFT_CENTS = 100_000_000_00  # 100 million euros: above, a typing mistake
+# 20 million euros: above, a typing mistake (and the column, a 32-bit integer on
+# PostgreSQL, holds at most 21.4 million euros in cents).
+MAX_GIFT_CENTS = 20_000_000_00
 # How a payment's method is printed in the receipt's "mode de versement" boxes.
 RECEIPT_METHOD = {
     Payment.Method.CASH: "cash",
@@ -191,11 +193,10 @@ def gift_record(
         errors["received_on"] = _("The date of the gift cannot be in the future.")
     if person is not None and (person.association_id != association.pk or person.is_erased):
         errors["person"] = _("Unknown contact.")
-    if donor_kind == Gift.DonorKind.COMPANY:
-        if not company_name.strip():
-            errors["company_name"] = _("Give the company's name.")
-        if company_siren and not (company_siren.isdigit() and len(company_siren) == 9):
-            errors["company_siren"] = _("A SIREN number has 9 digits.")
+    if donor_kind == Gift.DonorKind.COMPANY and not company_name.strip():
+        errors["company_name"] = _("Give the company's name.")
+    if company_siren and not (company_siren.isdigit() and len(company_siren) == 9):
+        errors["company_siren"] = _("A SIREN number has 9 digits.")
     if nature in (Gift.Nature.IN_KIND, Gift.Nature.EXPENSES) and not description.strip():
         errors["description"] = _("Describe what was given.")
     if nature == Gift.Nature.MONEY and payment is None and method not in Payment.Method.values:

@@ -30,6 +30,11 @@ fundraising_patterns = [
     ),
     path("campaigns/<uuid:campaign_uuid>/qr.svg", campaign_views.campaign_qr, name="campaign_qr"),
     path(
+        "campaigns/<uuid:campaign_uuid>/appeal/",
+        campaign_views.campaign_appeal,
+        name="campaign_appeal",
+    ),
+    path(
         "campaigns/<uuid:campaign_uuid>/<str:action>/",
         campaign_views.campaign_status,
         name="campaign_status",

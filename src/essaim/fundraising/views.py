@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, Subquery, Sum
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,7 +24,7 @@ from essaim.core.audit import audit_log
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.money import format_euros
-from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.lib.text import search_terms
 from essaim.payments.models import Payment
 from essaim.people import services as people_services
@@ -49,7 +49,6 @@ RECEIPTS = "can_issue_receipts"
 # A run whose worker has not reported for this long has most likely died with its server.
 DONOR_MATCHES = 10
 COMPANY_FIELDS = ("donor_kind", "company_name", "company_siren", "company_legal_form")
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _years(today: dt.date, count: int = 7) -> list[int]:
@@ -191,20 +190,6 @@ def _gift_rows(gifts, spreadsheet: bool):
         ]
 
 
-def _spreadsheet(rows_for, header, fmt: str, name: str, title: str) -> HttpResponse:
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    if fmt == "xlsx":
-        response = HttpResponse(xlsx_bytes(header, rows_for(True), title=title), content_type=XLSX)
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
-    else:
-        response = HttpResponse(
-            csv_bytes(header, rows_for(False)), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @require(FINANCES)
 def gift_export(request, association_slug: str):
     association = request.seat.association
@@ -237,12 +222,12 @@ def gift_export(request, association_slug: str):
         _("Campaign"),
         _("Source"),
     ]
-    return _spreadsheet(
-        lambda spreadsheet: _gift_rows(gifts.iterator(chunk_size=500), spreadsheet),
+    return spreadsheet_response(
         header,
-        fmt,
-        "dons",
-        _("Gifts"),
+        lambda spreadsheet: _gift_rows(gifts.iterator(chunk_size=500), spreadsheet),
+        fmt=fmt,
+        name="dons",
+        title=_("Gifts"),
     )
 
 
@@ -568,12 +553,12 @@ def receipt_export(request, association_slug: str):
         _("Replaces"),
         _("Reason for cancelling"),
     ]
-    return _spreadsheet(
-        lambda spreadsheet: _receipt_rows(receipts.iterator(chunk_size=500), spreadsheet),
+    return spreadsheet_response(
         header,
-        fmt,
-        "recus-fiscaux",
-        _("Tax receipts"),
+        lambda spreadsheet: _receipt_rows(receipts.iterator(chunk_size=500), spreadsheet),
+        fmt=fmt,
+        name="recus-fiscaux",
+        title=_("Tax receipts"),
     )
 
 

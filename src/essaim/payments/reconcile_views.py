@@ -13,17 +13,15 @@ from decimal import Decimal
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.money import format_euros
-from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.people.models import Person
 
 from . import bank_statements, reconciliation
@@ -33,7 +31,6 @@ from .reconcile_forms import RecordPaymentForm, StatementMappingForm, StatementU
 FINANCES = "can_manage_finances"
 LINES_PER_PAGE = 50
 PREVIEW_ROWS_PER_PAGE = 100
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _errors(error: ValidationError) -> str:
@@ -199,18 +196,13 @@ def export(request, association_slug: str):
                 day(payment.paid_on) if payment else "",
             ]
 
-    stamp = timezone.localdate().isoformat()
-    name = "rapprochement"
-    if as_xlsx:
-        response = HttpResponse(
-            xlsx_bytes(header, rows(), title=_("Bank reconciliation")), content_type=XLSX
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.xlsx"'
-    else:
-        response = HttpResponse(csv_bytes(header, rows()), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}-{stamp}.csv"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return spreadsheet_response(
+        header,
+        lambda _spreadsheet: rows(),
+        fmt="xlsx" if as_xlsx else "csv",
+        name="rapprochement",
+        title=_("Bank reconciliation"),
+    )
 
 
 # --- Import --------------------------------------------------------------------------------

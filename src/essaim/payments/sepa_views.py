@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from essaim.core.audit import audit_log
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.money import format_euros
-from essaim.lib.spreadsheets import csv_bytes, xlsx_bytes
+from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.lib.text import fold, search_terms
 from essaim.people import services as people_services
 from essaim.people.models import Person
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 FINANCES = "can_manage_finances"
 DEBTOR_MATCHES = 10
 ERRORS_SHOWN = 20
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _uuid_or_none(value) -> uuid_module.UUID | None:
@@ -189,18 +188,9 @@ def mandate_export(request, association_slug: str):
                 day(timezone.localtime(mandate.revoked_at).date() if mandate.revoked_at else None),
             ]
 
-    stamp = timezone.localtime().strftime("%Y-%m-%d")
-    if fmt == "xlsx":
-        response = HttpResponse(
-            xlsx_bytes(header, rows(True), title=_("SEPA mandates")), content_type=XLSX
-        )
-    else:
-        response = HttpResponse(
-            csv_bytes(header, rows(False)), content_type="text/csv; charset=utf-8"
-        )
-    response["Content-Disposition"] = f'attachment; filename="mandats-sepa-{stamp}.{fmt}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return spreadsheet_response(
+        header, rows, fmt=fmt, name="mandats-sepa", title=_("SEPA mandates")
+    )
 
 
 def _debtor_matches(association, query: str):
