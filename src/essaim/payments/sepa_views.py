@@ -19,6 +19,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from essaim.core.audit import audit_log
@@ -560,18 +561,27 @@ def _batch_save(request, association, collection_date, lines, chosen, errors) ->
     if not new:
         messages.info(request, _("These debits are already in this batch."))
         return batch
-    text = _(
-        "The file of %(count)d debits (%(total)s) is ready: download it and send it to your bank."
+    text = ngettext(
+        "The file of %(count)d debit (%(total)s) is ready: download it and send it to your bank.",
+        "The file of %(count)d debits (%(total)s) is ready: download it and send it to your bank.",
+        batch.count,
     ) % {"count": batch.count, "total": format_euros(batch.total_cents)}
     if queued:
-        text += " " + _("%(count)d debtors are told of their debit by e-mail.") % {"count": queued}
+        text += " " + ngettext(
+            "%(count)d debtor is told of the debit by e-mail.",
+            "%(count)d debtors are told of their debit by e-mail.",
+            queued,
+        ) % {"count": queued}
     messages.success(request, text)
     if missing:
         messages.warning(
             request,
-            _(
+            ngettext(
+                "%(count)d debtor has no e-mail address: tell them of the debit another way "
+                "before the day of collection.",
                 "%(count)d debtors have no e-mail address: tell them of their debit another "
-                "way before the day of collection."
+                "way before the day of collection.",
+                missing,
             )
             % {"count": missing},
         )
