@@ -14,6 +14,8 @@ from essaim.people import solicitations
 from essaim.people.models import Person, Solicitation
 from tests.factories import PersonFactory
 
+pytestmark = pytest.mark.usefixtures("english_ui")
+
 
 def _appeal(association, persons, subject="Appel de Noël", days_ago=0):
     with scope(association=association):

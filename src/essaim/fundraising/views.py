@@ -7,7 +7,6 @@ annual run, downloading them.
 
 import datetime as dt
 import logging
-import uuid as uuid_module
 from decimal import Decimal
 
 from django.contrib import messages
@@ -28,8 +27,7 @@ from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.lib.text import search_terms
 from essaim.payments.models import Payment
 from essaim.people import services as people_services
-from essaim.people.models import Person
-from essaim.people.selectors import person_search
+from essaim.people.selectors import live_person, person_matches
 
 from . import notices, selectors, services, tax_rates
 from .forms import (
@@ -47,7 +45,6 @@ logger = logging.getLogger(__name__)
 FINANCES = "can_manage_finances"
 RECEIPTS = "can_issue_receipts"
 # A run whose worker has not reported for this long has most likely died with its server.
-DONOR_MATCHES = 10
 COMPANY_FIELDS = ("donor_kind", "company_name", "company_siren", "company_legal_form")
 
 
@@ -61,13 +58,6 @@ def _int_or_none(value) -> int | None:
     except (TypeError, ValueError):
         return None
     return number if 1900 <= number <= 9999 else None
-
-
-def _uuid_or_none(value) -> uuid_module.UUID | None:
-    try:
-        return uuid_module.UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
 
 
 def _year_range(year: int) -> tuple[dt.date, dt.date]:
@@ -231,16 +221,6 @@ def gift_export(request, association_slug: str):
     )
 
 
-def _donor_matches(association, query: str):
-    if not search_terms(query):
-        return []
-    return list(
-        person_search(association=association, query=query).only(
-            "uuid", "first_name", "last_name", "email", "postcode", "city", "sort_name"
-        )[:DONOR_MATCHES]
-    )
-
-
 @require(FINANCES)
 def donor_search(request, association_slug: str):
     """The contacts matching what is typed in the donor search of the gift form (htmx)."""
@@ -252,19 +232,10 @@ def donor_search(request, association_slug: str):
         {
             "association": association,
             "donor_q": query,
-            "matches": _donor_matches(association, query),
+            "matches": person_matches(association, query),
             "selected": None,
         },
     )
-
-
-def _chosen_person(association, value) -> Person | None:
-    person_uuid = _uuid_or_none(value)
-    if person_uuid is None:
-        return None
-    return Person.objects.filter(
-        association=association, uuid=person_uuid, erased_at__isnull=True
-    ).first()
 
 
 def _existing_gift(association, key: str) -> Gift | None:
@@ -283,14 +254,14 @@ def gift_create(request, association_slug: str):
     source = request.POST if request.method == "POST" else request.GET
     donor_q = request.GET.get("donor_q", "")[:200]
     chosen = source.get("person", "")[:64]
-    selected = _chosen_person(association, chosen)
+    selected = live_person(association, chosen)
     if request.method == "POST":
         gift = _gift_save(request, association, form, donor_form, chosen, selected)
         if gift is not None:
             return redirect(
                 "fundraising:gift_detail", association_slug=association.slug, gift_uuid=gift.uuid
             )
-    matches = [m for m in _donor_matches(association, donor_q) if m != selected]
+    matches = [m for m in person_matches(association, donor_q) if m != selected]
     return render(
         request,
         "fundraising/gift_form.html",

@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+import uuid
 
 _SPACES = re.compile(r"\s+")
 _ASCII_CONTROLS = re.compile(r"[\x00-\x1f\x7f]")
@@ -87,3 +88,11 @@ def has_forbidden_characters(value: str) -> bool:
     except UnicodeEncodeError:
         return True
     return False
+
+
+def uuid_or_none(value) -> uuid.UUID | None:
+    """The UUID written in `value` (a form field, a query string), or None if it is not one."""
+    try:
+        return uuid.UUID(str(value))
+    except (ValueError, AttributeError, TypeError):
+        return None

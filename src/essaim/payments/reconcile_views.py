@@ -8,7 +8,6 @@ compares what was expected with what reached the bank. Everything needs
 """
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.money import format_euros
 from essaim.lib.spreadsheets import spreadsheet_response
+from essaim.lib.text import uuid_or_none
 from essaim.people.models import Person
 
 from . import bank_statements, reconciliation
@@ -468,7 +468,7 @@ def line_match(request, association_slug: str, line_uuid):
     association = request.seat.association
     line = _line(request, line_uuid)
     payment = Payment.objects.filter(
-        association=association, uuid=_uuid_or_none(request.POST.get("payment"))
+        association=association, uuid=uuid_or_none(request.POST.get("payment"))
     ).first()
     if payment is None:
         messages.error(request, _("Choose the payment this operation is."))
@@ -486,13 +486,6 @@ def line_match(request, association_slug: str, line_uuid):
         % {"amount": format_euros(line.amount_cents), "day": line.booked_on.strftime("%d/%m/%Y")},
     )
     return _back(request, line)
-
-
-def _uuid_or_none(value):
-    try:
-        return uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return None
 
 
 @require(FINANCES)

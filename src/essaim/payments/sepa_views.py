@@ -9,7 +9,6 @@ debtors by e-mail in the same transaction as the change that concerns them.
 
 import datetime as dt
 import logging
-import uuid as uuid_module
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -29,8 +28,7 @@ from essaim.lib.money import format_euros
 from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.lib.text import fold, search_terms
 from essaim.people import services as people_services
-from essaim.people.models import Person
-from essaim.people.selectors import person_search
+from essaim.people.selectors import live_person, person_matches
 
 from . import debit_sources, mandates
 from .models import DebitBatch, DirectDebit, Mandate, Payment
@@ -46,15 +44,7 @@ from .sepa_forms import (
 logger = logging.getLogger(__name__)
 
 FINANCES = "can_manage_finances"
-DEBTOR_MATCHES = 10
 ERRORS_SHOWN = 20
-
-
-def _uuid_or_none(value) -> uuid_module.UUID | None:
-    try:
-        return uuid_module.UUID(str(value))
-    except (ValueError, AttributeError, TypeError):
-        return None
 
 
 def _context(request, tab: str, **extra) -> dict:
@@ -194,16 +184,6 @@ def mandate_export(request, association_slug: str):
     )
 
 
-def _debtor_matches(association, query: str):
-    if not search_terms(query):
-        return []
-    return list(
-        person_search(association=association, query=query).only(
-            "uuid", "first_name", "last_name", "email", "postcode", "city", "sort_name"
-        )[:DEBTOR_MATCHES]
-    )
-
-
 @require(FINANCES)
 def debtor_search(request, association_slug: str):
     """The contacts matching what is typed in the debtor search of the mandate form (htmx)."""
@@ -215,19 +195,10 @@ def debtor_search(request, association_slug: str):
         {
             "association": association,
             "debtor_q": query,
-            "matches": _debtor_matches(association, query),
+            "matches": person_matches(association, query),
             "selected": None,
         },
     )
-
-
-def _chosen_person(association, value) -> Person | None:
-    person_uuid = _uuid_or_none(value)
-    if person_uuid is None:
-        return None
-    return Person.objects.filter(
-        association=association, uuid=person_uuid, erased_at__isnull=True
-    ).first()
 
 
 @require(FINANCES)
@@ -240,7 +211,7 @@ def mandate_create(request, association_slug: str):
     source = request.POST if request.method == "POST" else request.GET
     debtor_q = request.GET.get("debtor_q", "")[:200]
     chosen = source.get("person", "")[:64]
-    selected = _chosen_person(association, chosen)
+    selected = live_person(association, chosen)
     if request.method == "POST":
         mandate = _mandate_already_saved(request, association) or _mandate_save(
             request, association, form, debtor_form, chosen, selected
@@ -256,7 +227,7 @@ def mandate_create(request, association_slug: str):
                 association_slug=association.slug,
                 mandate_uuid=mandate.uuid,
             )
-    matches = [m for m in _debtor_matches(association, debtor_q) if m != selected]
+    matches = [m for m in person_matches(association, debtor_q) if m != selected]
     return render(
         request,
         "payments/sepa/mandate_form.html",

@@ -5,7 +5,7 @@ from django.db.models.functions import Coalesce
 
 from essaim.core.models import Association
 from essaim.core.pagination import DeferredJoinPages
-from essaim.lib.text import search_terms
+from essaim.lib.text import search_terms, uuid_or_none
 
 from .models import Person, Tag
 
@@ -155,3 +155,28 @@ def duplicate_groups(association: Association, limit: int = 50) -> list[dict]:
     )
     add("name", [{"sort_name": r["sort_name"]} for r in by_name])
     return groups
+
+
+PICKER_MATCHES = 10
+
+
+def person_matches(association: Association, query: str, limit: int = PICKER_MATCHES) -> list:
+    """The first contacts matching what is typed in a contact picker (donor, debtor): only
+    the columns the picker shows."""
+    if not search_terms(query):
+        return []
+    return list(
+        person_search(association=association, query=query).only(
+            "uuid", "first_name", "last_name", "email", "postcode", "city", "sort_name"
+        )[:limit]
+    )
+
+
+def live_person(association: Association, value) -> Person | None:
+    """The association's contact whose uuid is `value` (a picker's choice), unless erased."""
+    person_uuid = uuid_or_none(value)
+    if person_uuid is None:
+        return None
+    return Person.objects.filter(
+        association=association, uuid=person_uuid, erased_at__isnull=True
+    ).first()
