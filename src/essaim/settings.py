@@ -109,6 +109,9 @@ INSTALLED_APPS = [
     "essaim.payments",
     "essaim.members",
     "essaim.fundraising",
+    "essaim.governance",
+    "essaim.volunteering",
+    "essaim.mobilisation",
     "essaim.api",
 ]
 

@@ -29,6 +29,12 @@ urlpatterns = [
     path("", include("essaim.payments.reconcile_urls")),
     # /d/<association>/<campaign>/ (a campaign's public page and donation form).
     path("", include("essaim.fundraising.donate_urls")),
+    path("", include("essaim.governance.urls")),
+    path("", include("essaim.governance.public_urls")),
+    path("", include("essaim.volunteering.urls")),
+    path("", include("essaim.volunteering.public_urls")),
+    path("", include("essaim.mobilisation.urls")),
+    path("", include("essaim.mobilisation.public_urls")),
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:

@@ -1,5 +1,8 @@
 """Tenancy: another association's objects are a 404 everywhere, for every URL pattern."""
 
+import importlib
+import importlib.util
+import pkgutil
 import re
 
 import pytest
@@ -32,6 +35,22 @@ def tenant_routes():
     ]
     assert len(routes) > 15, "the URL walk found too few association URLs"
     return routes
+
+
+def _app_victims(association, presidente, person) -> dict:
+    """Victim objects of the apps that build their own in `tests/<app>/victims.py`, a function
+    `victims(association=, presidente=, person=) -> {URL parameter: value}` run in scope."""
+    import tests
+
+    found: dict = {}
+    for info in pkgutil.iter_modules(tests.__path__):
+        name = f"tests.{info.name}.victims"
+        if info.ispkg and importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
+            found.update(
+                module.victims(association=association, presidente=presidente, person=person)
+            )
+    return found
 
 
 @pytest.fixture
@@ -133,7 +152,9 @@ def victim_objects(association, presidente):
             total_cents=0,
         )
         batch.file.save("victim.xml", ContentFile(b"<Document/>"), save=True)
+        more = _app_victims(association, presidente, person)
     return {
+        **more,
         "mandate_uuid": mandate.uuid,
         "batch_uuid": batch.uuid,
         "statement_uuid": statement.uuid,
