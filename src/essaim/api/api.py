@@ -18,6 +18,7 @@ from .auth import TokenAuth
 from .fundraising import campaign_router, gift_router, receipt_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
+from .mobilisation import petition_router
 from .payments import mandate_router, payment_router
 from .routers import association_router, person_router
 
@@ -144,6 +145,7 @@ api.add_router("/sepa-mandates", mandate_router)
 api.add_router("/gifts", gift_router)
 api.add_router("/tax-receipts", receipt_router)
 api.add_router("/campaigns", campaign_router)
+api.add_router("/petitions", petition_router)
 
 # Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
 # answers in the API's error shape, not with the HTML page of the site.

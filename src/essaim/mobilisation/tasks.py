@@ -1,0 +1,28 @@
+from django_tasks import task
+
+from essaim.core import scheduler
+
+
+@task()
+def petitions_reconcile() -> None:
+    """Recompute the count of every open (or recently closed) petition from its signatures,
+    and forget signatures never confirmed (privacy_entries.PENDING_RETENTION)."""
+    import datetime as dt
+
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from .models import Petition
+    from .services import petition_reconcile
+
+    since = timezone.now() - dt.timedelta(days=2)
+    with scopes_disabled():
+        petitions = list(
+            Petition.objects.filter(status=Petition.Status.OPEN)
+            | Petition.objects.filter(closed_at__gte=since)
+        )
+        for petition in petitions:
+            petition_reconcile(petition=petition)
+
+
+scheduler.register("mobilisation_petitions_reconcile", petitions_reconcile, minutes=10)
