@@ -1,5 +1,36 @@
-"""Public pages of governance (filled by the app's own commits)."""
+"""Member-facing pages of governance: the member's assemblies (convocations, proxies,
+documents, online check-in) and the signed presence link of the convocation e-mail.
+
+Their URL parameters are never `association_slug` (the tenant middleware would restrict
+them to the team): each view finds its association and enters its scope itself."""
+
+from django.urls import path
+
+from . import public_views
 
 app_name = "governance_public"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("account/assemblies/", public_views.portal, name="portal"),
+    path(
+        "account/assemblies/<uuid:assembly_uuid>/proxy/",
+        public_views.portal_proxy,
+        name="portal_proxy",
+    ),
+    path(
+        "account/assemblies/<uuid:assembly_uuid>/proxy/revoke/",
+        public_views.portal_proxy_revoke,
+        name="portal_proxy_revoke",
+    ),
+    path(
+        "account/assemblies/<uuid:assembly_uuid>/presence/",
+        public_views.portal_presence,
+        name="portal_presence",
+    ),
+    path(
+        "account/assemblies/<uuid:assembly_uuid>/documents/<uuid:document_uuid>/",
+        public_views.portal_document,
+        name="portal_document",
+    ),
+    path("assemblies/presence/<str:token>/", public_views.presence, name="presence"),
+]

@@ -1,0 +1,452 @@
+"""Governance, first part: bodies (AG, board, bureau), the statutes' rules as data,
+general assemblies with their agenda, convocations, attendance (check-in) and proxies.
+
+Votes, ballots and minutes come next; they hang off `Assembly` and `AgendaItem`
+(`AgendaItem.is_resolution` marks what will be voted) and read the rules from
+`StatutesRules` (majorities, weights) and the attendance from `Attendance` and `Proxy`.
+"""
+
+import secrets
+import uuid
+from fractions import Fraction
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from essaim.core.models import Association, BaseModel
+from essaim.people.models import Person
+
+from . import counting
+from .quorum import parse_share
+
+
+class Majority(models.TextChoices):
+    # The vocabulary of essaim.governance.counting (SIMPLE, ABSOLUTE, TWO_THIRDS, qualified).
+    SIMPLE = "simple", _("simple majority (more yes than no)")
+    ABSOLUTE = "absolute", _("absolute majority (more than half of the votes cast)")
+    TWO_THIRDS = "two_thirds", _("two-thirds majority")
+    CUSTOM = "custom", _("another share, written in the statutes")
+
+
+class AssemblyKind(models.TextChoices):
+    ORDINARY = "ordinary", _("ordinary general meeting (AGO)")
+    EXTRAORDINARY = "extraordinary", _("extraordinary general meeting (AGE)")
+
+
+class StatutesRules(BaseModel):
+    """What the association's statutes say about its general meetings (one row each)."""
+
+    association = models.OneToOneField(
+        Association, on_delete=models.CASCADE, related_name="statutes_rules"
+    )
+    quorum_ordinary = models.CharField(
+        _("quorum of an ordinary general meeting"),
+        max_length=20,
+        blank=True,
+        help_text=_(
+            "The share of members with voting rights who must be present or represented, "
+            "as written in your statutes: for example 1/4 or 25 %. Leave empty if your "
+            "statutes set no quorum."
+        ),
+    )
+    quorum_extraordinary = models.CharField(
+        _("quorum of an extraordinary general meeting"),
+        max_length=20,
+        blank=True,
+        help_text=_("Often higher, for example 1/2. Leave empty if your statutes set none."),
+    )
+    second_convocation_without_quorum = models.BooleanField(
+        _("no quorum on second convocation"),
+        default=True,
+        help_text=_(
+            "When the first meeting did not reach its quorum, most statutes let a second "
+            "meeting decide whatever the number of members present."
+        ),
+    )
+    majority_ordinary = models.CharField(
+        _("majority in an ordinary general meeting"),
+        max_length=12,
+        choices=Majority.choices,
+        default=Majority.SIMPLE,
+    )
+    majority_ordinary_custom = models.CharField(
+        _("share needed (ordinary)"),
+        max_length=20,
+        blank=True,
+        help_text=_("Only for “another share”: for example 3/4 or 60 %."),
+    )
+    majority_extraordinary = models.CharField(
+        _("majority in an extraordinary general meeting"),
+        max_length=12,
+        choices=Majority.choices,
+        default=Majority.TWO_THIRDS,
+    )
+    majority_extraordinary_custom = models.CharField(
+        _("share needed (extraordinary)"), max_length=20, blank=True
+    )
+    proxies_allowed = models.BooleanField(
+        _("members may give a proxy"),
+        default=True,
+        help_text=_(
+            "A member who cannot come asks another member to vote for them (a “pouvoir”). "
+            "When the statutes say nothing, the law allows it."
+        ),
+    )
+    proxy_cap = models.PositiveSmallIntegerField(
+        _("proxies one member may hold at most"),
+        null=True,
+        blank=True,
+        help_text=_("Leave empty if your statutes set no limit (the law's default)."),
+    )
+    remote_voting_allowed = models.BooleanField(
+        _("members may take part and vote remotely"),
+        default=False,
+        help_text=_("Only if your statutes or rules of procedure allow online meetings."),
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        _("notice period (days)"),
+        default=15,
+        help_text=_("How many days before the meeting the convocation must be sent."),
+    )
+    weighted_votes = models.BooleanField(
+        _("votes are weighted"),
+        default=False,
+        help_text=_(
+            "Each member counts with the voting weight of their membership type (for example "
+            "a founding member with 2 votes). Otherwise every member has one vote."
+        ),
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("statutes rules")
+        verbose_name_plural = _("statutes rules")
+
+    def __str__(self) -> str:
+        return f"{self.association}"
+
+    def quorum_for(self, kind: str, convocation: int = 1) -> Fraction | None:
+        """The quorum share for an assembly, or None when none applies."""
+        if convocation > 1 and self.second_convocation_without_quorum:
+            return None
+        text = (
+            self.quorum_extraordinary
+            if kind == AssemblyKind.EXTRAORDINARY
+            else (self.quorum_ordinary)
+        )
+        return parse_share(text) if text else None
+
+    def majority_for(self, kind: str) -> counting.MajorityRule:
+        """The counting module's rule for the resolutions of an assembly of `kind`."""
+        if kind == AssemblyKind.EXTRAORDINARY:
+            choice, custom = self.majority_extraordinary, self.majority_extraordinary_custom
+        else:
+            choice, custom = self.majority_ordinary, self.majority_ordinary_custom
+        if choice == Majority.CUSTOM and custom:
+            return counting.MajorityRule.qualified(parse_share(custom))
+        return {
+            Majority.ABSOLUTE: counting.ABSOLUTE,
+            Majority.TWO_THIRDS: counting.TWO_THIRDS,
+        }.get(choice, counting.SIMPLE)
+
+
+class Body(BaseModel):
+    """A governing body: the general meeting, the board (CA) or the bureau.
+
+    The general meeting's members are not listed here: they are the members with voting
+    rights on the day (members app). The board and the bureau list their members."""
+
+    class Kind(models.TextChoices):
+        GENERAL_MEETING = "general_meeting", _("general meeting")
+        BOARD = "board", _("board (conseil d'administration)")
+        BUREAU = "bureau", _("executive board (bureau)")
+        OTHER = "other", _("other committee")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("body")
+        verbose_name_plural = _("bodies")
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "name"], name="body_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BodySeat(BaseModel):
+    """One contact sitting on a board or bureau, with their role."""
+
+    class Role(models.TextChoices):
+        PRESIDENT = "president", _("president")
+        VICE_PRESIDENT = "vice_president", _("vice-president")
+        TREASURER = "treasurer", _("treasurer")
+        SECRETARY = "secretary", _("secretary")
+        MEMBER = "member", _("member")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    body = models.ForeignKey(Body, on_delete=models.CASCADE, related_name="seats")
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="body_seats", verbose_name=_("contact")
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.MEMBER)
+    since = models.DateField(_("since"), null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("seat on a body")
+        verbose_name_plural = _("seats on bodies")
+        ordering = ["body", "role", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["body", "person"], name="bodyseat_unique_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()})"
+
+
+class Assembly(BaseModel):
+    """A general meeting (assemblée générale), from draft to closed."""
+
+    class Mode(models.TextChoices):
+        ON_SITE = "on_site", _("on site")
+        ONLINE = "online", _("online")
+        HYBRID = "hybrid", _("on site and online")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("being prepared")
+        CONVENED = "convened", _("convened")
+        OPEN = "open", _("in session")
+        CLOSED = "closed", _("closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(
+        _("kind"), max_length=14, choices=AssemblyKind.choices, default=AssemblyKind.ORDINARY
+    )
+    title = models.CharField(_("title"), max_length=200)
+    starts_at = models.DateTimeField(_("date and time"))
+    mode = models.CharField(_("where"), max_length=10, choices=Mode.choices, default=Mode.ON_SITE)
+    place = models.CharField(
+        _("place"), max_length=300, blank=True, help_text=_("Address of the meeting room.")
+    )
+    online_link = models.URLField(
+        _("link to join online"),
+        blank=True,
+        help_text=_("Shown only to the members convened, in their convocation and their space."),
+    )
+    convocation_number = models.PositiveSmallIntegerField(
+        _("convocation"),
+        default=1,
+        choices=[(1, _("first convocation")), (2, _("second convocation"))],
+        help_text=_("Second convocation: the first meeting did not reach its quorum."),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    convened_at = models.DateTimeField(_("convened on"), null=True, blank=True)
+    opened_at = models.DateTimeField(_("opened on"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed on"), null=True, blank=True)
+    # What the quorum was when the meeting opened (the minutes print it).
+    quorum_at_opening = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("general meeting")
+        verbose_name_plural = _("general meetings")
+        ordering = ["-starts_at", "-id"]
+        indexes = [models.Index(fields=["association", "-starts_at"], name="assembly_assoc_date")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def proxies_frozen(self) -> bool:
+        return self.status in (self.Status.OPEN, self.Status.CLOSED)
+
+    @property
+    def has_online_part(self) -> bool:
+        return self.mode in (self.Mode.ONLINE, self.Mode.HYBRID)
+
+
+class AgendaItem(BaseModel):
+    """One point of the agenda (ordre du jour); a resolution will be put to the vote."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveSmallIntegerField(default=0)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    is_resolution = models.BooleanField(
+        _("resolution put to the vote"),
+        default=False,
+        help_text=_("Tick it when the members will vote on this point."),
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("agenda item")
+        verbose_name_plural = _("agenda items")
+        ordering = ["assembly", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+def document_upload_to(instance: "AgendaDocument", filename: str) -> str:
+    # Outside media/associations/ (the only public part of media): documents are read by the
+    # team and the convened members only, through views that check who asks.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"governance/{instance.association.uuid}/{secrets.token_hex(16)}.{extension}"
+
+
+class AgendaDocument(BaseModel):
+    """A document attached to an agenda item (accounts, activity report, draft statutes)."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(AgendaItem, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(upload_to=document_upload_to, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["item", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Convocation(models.Model):
+    """One member convened to one assembly: by e-mail, or by letter for members without
+    one. Unique per member and assembly: sending again, or resuming an interrupted sending,
+    never convenes anyone twice."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        LETTER = "letter", _("letter")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="convocations")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="convocations")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    outbox_email = models.ForeignKey(
+        "core.OutboxEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("convocation")
+        verbose_name_plural = _("convocations")
+        constraints = [
+            models.UniqueConstraint(fields=["assembly", "person"], name="convocation_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assembly_id} → {self.person_id}"
+
+
+class Attendance(models.Model):
+    """A member present (checked in), on site or online."""
+
+    class Method(models.TextChoices):
+        TEAM = "team", _("checked in by the team")
+        QR = "qr", _("QR code scanned by the team")
+        SELF = "self", _("confirmed online by the member")
+        API = "api", _("API")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="attendances")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="attendances")
+    method = models.CharField(max_length=8, choices=Method.choices)
+    checked_in_at = models.DateTimeField(_("arrived at"))
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        constraints = [
+            models.UniqueConstraint(fields=["assembly", "person"], name="attendance_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assembly_id} ← {self.person_id}"
+
+
+class Proxy(BaseModel):
+    """A pouvoir: `giver` asks `holder` to vote in their name at one assembly.
+
+    `slot` numbers the holder's live proxies (1, 2, …): with the cap of the statutes, a
+    unique (assembly, holder, slot) among live proxies is what lets the database, not only
+    the service, refuse a proxy beyond the cap when two members give theirs at once."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="proxies")
+    giver = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="proxies_given", verbose_name=_("member")
+    )
+    holder = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="proxies_held",
+        verbose_name=_("represented by"),
+    )
+    slot = models.PositiveSmallIntegerField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("proxy")
+        verbose_name_plural = _("proxies")
+        ordering = ["assembly", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assembly", "giver"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="proxy_one_live_per_giver",
+            ),
+            models.UniqueConstraint(
+                fields=["assembly", "holder", "slot"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="proxy_holder_slot",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(giver=models.F("holder")), name="proxy_not_to_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.giver} → {self.holder}"

@@ -1,0 +1,163 @@
+"""Personal data held by governance: seats on bodies, convocations, attendance, proxies.
+
+Attendance and proxies are the record of who took part in a general meeting (the signature
+sheet and the minutes rest on them: a decision may be challenged in court for five years,
+Code civil art. 2224). They are kept ATTENDANCE_RETENTION after the meeting, then deleted;
+the meeting keeps its counts (`Assembly.quorum_at_opening`). Erasing a member before then
+keeps the rows attached to their anonymised contact record, so the counts of a past
+meeting never change; their proxies of meetings still to come are revoked.
+"""
+
+import datetime as dt
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import scopes_disabled
+
+from essaim.core.privacy import PrivacyEntry, registry
+
+from .models import Assembly, Attendance, BodySeat, Convocation, Proxy
+
+ATTENDANCE_RETENTION = dt.timedelta(days=5 * 366)
+CONVOCATION_RETENTION = dt.timedelta(days=2 * 366)
+
+
+def _seats_export(person) -> list[dict]:
+    return [
+        {
+            "body": seat.body.name,
+            "role": seat.role,
+            "since": seat.since.isoformat() if seat.since else "",
+        }
+        for seat in BodySeat.objects.filter(person=person).select_related("body")
+    ]
+
+
+def _seats_erase(person) -> None:
+    BodySeat.objects.filter(person=person).delete()
+
+
+registry.register(
+    PrivacyEntry(
+        key="governing_bodies",
+        label=_("Seats on the board and the bureau"),
+        data=_("The bodies you sit on (board, bureau), your role there and since when."),
+        purpose=_("Knowing who runs the association, as its statutes require."),
+        legal_basis=_("Membership contract (statutes)."),
+        retention=_("While you sit on the body; removed when you leave it or are erased."),
+        models=("governance.BodySeat",),
+        export_person=_seats_export,
+        erase_person=_seats_erase,
+        order=600,
+    )
+)
+
+
+def _attendance_export(person) -> list[dict]:
+    rows = [
+        {
+            "meeting": c.assembly.title,
+            "date": c.assembly.starts_at.isoformat(),
+            "convened_by": c.channel,
+        }
+        for c in Convocation.objects.filter(person=person).select_related("assembly")
+    ]
+    rows += [
+        {
+            "meeting": a.assembly.title,
+            "date": a.assembly.starts_at.isoformat(),
+            "present_since": a.checked_in_at.isoformat(),
+            "how": a.method,
+        }
+        for a in Attendance.objects.filter(person=person).select_related("assembly")
+    ]
+    rows += [
+        {
+            "meeting": p.assembly.title,
+            "date": p.assembly.starts_at.isoformat(),
+            "proxy_given_to": str(p.holder) if p.giver_id == person.pk else "",
+            "proxy_held_for": str(p.giver) if p.holder_id == person.pk else "",
+            "revoked_at": p.revoked_at.isoformat() if p.revoked_at else "",
+        }
+        for p in (
+            Proxy.objects.filter(giver=person) | Proxy.objects.filter(holder=person)
+        ).select_related("assembly", "giver", "holder")
+    ]
+    return rows
+
+
+def _attendance_erase(person) -> None:
+    now = timezone.now()
+    Convocation.objects.filter(person=person).delete()
+    # Meetings still to come: the erased member no longer gives nor holds a proxy.
+    upcoming = Assembly.objects.filter(status__in=(Assembly.Status.DRAFT, Assembly.Status.CONVENED))
+    for field in ("giver", "holder"):
+        Proxy.objects.filter(
+            **{field: person}, assembly__in=upcoming, revoked_at__isnull=True
+        ).update(revoked_at=now, updated_at=now)
+
+
+def _attendance_retention(now: dt.datetime) -> int:
+    touched = Convocation.objects.filter(
+        assembly__starts_at__lt=now - CONVOCATION_RETENTION
+    ).delete()[0]
+    old = Assembly.objects.filter(starts_at__lt=now - ATTENDANCE_RETENTION)
+    touched += Attendance.objects.filter(assembly__in=old).delete()[0]
+    touched += Proxy.objects.filter(assembly__in=old).delete()[0]
+    return touched
+
+
+registry.register(
+    PrivacyEntry(
+        key="general_meetings",
+        label=_("General meetings: convocations, attendance and proxies"),
+        data=_(
+            "The general meetings you were convened to and how (e-mail or letter), when you "
+            "were checked in and how, the proxies you gave or held."
+        ),
+        purpose=_(
+            "Convening the members, counting the quorum, recording who voted for whom "
+            "(signature sheet, minutes)."
+        ),
+        legal_basis=_("Membership contract (statutes); legitimate interest (proof of the vote)."),
+        retention=_(
+            "Convocations: two years after the meeting. Attendance and proxies: five years "
+            "after the meeting (the time a decision can be challenged), then deleted; after "
+            "an erasure they stay attached to an anonymous record, so past counts never change."
+        ),
+        models=("governance.Convocation", "governance.Attendance", "governance.Proxy"),
+        export_person=_attendance_export,
+        erase_person=_attendance_erase,
+        apply_retention=_attendance_retention,
+        order=610,
+    )
+)
+
+
+def _assemblies_export_user(user) -> list[dict]:
+    with scopes_disabled():
+        return [
+            {
+                "association": assembly.association.name,
+                "meeting": assembly.title,
+                "created_at": assembly.created_at.isoformat(),
+            }
+            for assembly in Assembly.objects.filter(created_by=user).select_related("association")
+        ]
+
+
+registry.register(
+    PrivacyEntry(
+        key="general_meeting_organisers",
+        label=_("General meetings prepared"),
+        data=_("Which team member prepared each general meeting."),
+        purpose=_("Knowing who in the team answers for a meeting."),
+        legal_basis=_("Legitimate interest of the association (running its organisation)."),
+        retention=_(
+            "As long as the meeting; the link to the account goes when the account is deleted."
+        ),
+        models=("governance.Assembly",),
+        export_user=_assemblies_export_user,
+        order=615,
+    )
+)
