@@ -25,6 +25,7 @@ from essaim.people.models import Consent, Person
 from tests.payments.provider_fakes import (
     FakeProviders,
     deliver,
+    helloasso_account,
     stripe_account,
     stripe_event,
     stripe_headers,
@@ -489,7 +490,10 @@ def test_the_payment_service_down_leaves_the_donor_on_the_form(
     assert intent.status == "cancelled"
 
 
-def test_online_only_offers_no_monthly_gift(client, association, campaign, stripe):
+def test_helloasso_only_offers_no_monthly_gift(client, association, campaign, tresorier):
+    # HelloAsso's checkout intents take no monthly payments: card monthly gifts need Stripe
+    # (tests/fundraising/test_recurring_card.py).
+    helloasso_account(association, tresorier)
     form = client.get(page(association, campaign)).context["form"]
     assert "frequency" not in form.fields and "iban" not in form.fields
     with scope(association=association), pytest.raises(ValidationError) as info:

@@ -1,7 +1,8 @@
 """A fake Stripe and a fake HelloAsso on 127.0.0.1, and helpers to build their notifications.
 
 The fake server answers the calls the adapters make, with the payloads the services document
-(Stripe: POST /v1/checkout/sessions; HelloAsso: POST /oauth2/token, POST
+(Stripe: POST /v1/checkout/sessions in payment and subscription mode, GET / POST / DELETE
+/v1/subscriptions/{id}; HelloAsso: POST /oauth2/token, POST
 /v5/organizations/{slug}/checkout-intents, GET /v5/payments/{id}), and checks what a real
 service checks (keys, tokens, required fields), so the adapters' real HTTP code runs.
 """
@@ -34,10 +35,13 @@ class FakeProviders:
         self.requests: list[tuple[str, str]] = []  # (method, path)
         self.sessions: dict[str, dict] = {}  # Stripe, by Idempotency-Key
         self.session_params: dict[str, list] = {}
+        self.session_form: dict[str, list] = {}  # Stripe, by session id
         self.tokens: set[str] = set()
         self.token_calls = 0
         self.intents: dict[int, dict] = {}
         self.payments: dict[int, dict] = {}  # HelloAsso payments the API knows
+        self.subscriptions: dict[str, dict] = {}  # Stripe subscriptions, by id
+        self.subscription_updates: list[tuple[str, list]] = []  # (id, form) of each POST
         self.down = False  # answer 503 to everything
         self.redirect_to = ""  # answer every POST with a redirect there
         self.ids = itertools.count(1000)
@@ -61,6 +65,29 @@ class FakeProviders:
     def calls(self, method: str, prefix: str) -> int:
         with self.lock:
             return sum(1 for m, p in self.requests if m == method and p.startswith(prefix))
+
+    def add_subscription(self, session: dict, *, subscription_id: str = "") -> dict:
+        """The donor paid the subscription checkout `session`: Stripe creates the
+        subscription (with the session's subscription_data) and links it to the session."""
+        subscription_id = subscription_id or f"sub_1Fake{next(self.ids):06d}Abc"
+        form = self.session_form[session["id"]]
+        params = dict(form)
+        metadata = {
+            k[len("subscription_data[metadata][") : -1]: v
+            for k, v in form
+            if k.startswith("subscription_data[metadata][")
+        }
+        subscription = stripe_subscription(
+            subscription_id,
+            amount=int(params["line_items[0][price_data][unit_amount]"]),
+            metadata=metadata,
+        )
+        with self.lock:
+            self.subscriptions[subscription_id] = subscription
+            session["subscription"] = subscription_id
+            session["status"] = "complete"
+            session["payment_status"] = "paid"
+        return subscription
 
     def revoke_tokens(self) -> None:
         with self.lock:
@@ -104,6 +131,17 @@ class FakeProviders:
                     return self._send(503, {"message": "Service Unavailable"})
                 if self.path.startswith("/v5/payments/"):
                     return fake._helloasso_payment(self)
+                if self.path.startswith("/v1/subscriptions/"):
+                    return fake._stripe_subscription(self, "GET", b"")
+                return self._send(404, {"message": "not found"})
+
+            def do_DELETE(self):
+                with fake.lock:
+                    fake.requests.append(("DELETE", self.path))
+                if fake.down:
+                    return self._send(503, {"message": "Service Unavailable"})
+                if self.path.startswith("/v1/subscriptions/"):
+                    return fake._stripe_subscription(self, "DELETE", b"")
                 return self._send(404, {"message": "not found"})
 
             def do_POST(self):
@@ -120,6 +158,8 @@ class FakeProviders:
                     return None
                 if self.path == "/v1/checkout/sessions":
                     return fake._stripe_session(self, body)
+                if self.path.startswith("/v1/subscriptions/"):
+                    return fake._stripe_subscription(self, "POST", body)
                 if self.path == "/oauth2/token":
                     return fake._helloasso_token(self, body)
                 if self.path.startswith("/v5/organizations/") and self.path.endswith(
@@ -169,6 +209,20 @@ class FakeProviders:
             "line_items[0][quantity]",
         )
         missing = [name for name in required if not form.get(name)]
+        interval = form.get("line_items[0][price_data][recurring][interval]")
+        if not missing and form["mode"] == "subscription":
+            if interval not in ("day", "week", "month", "year"):
+                missing = ["line_items[0][price_data][recurring]"]
+            elif any(name.startswith("payment_intent_data") for name in form):
+                return handler._send(
+                    400,
+                    _stripe_error("You can not pass `payment_intent_data` in `subscription` mode."),
+                )
+        elif not missing and interval is not None:
+            return handler._send(
+                400,
+                _stripe_error("You specified `payment` mode but passed a recurring price."),
+            )
         if missing:
             return handler._send(
                 400,
@@ -192,6 +246,7 @@ class FakeProviders:
             "metadata": metadata,
             "mode": form["mode"],
             "payment_intent": None,
+            "subscription": None,
             "payment_status": "unpaid",
             "status": "open",
             "success_url": form["success_url"],
@@ -200,10 +255,89 @@ class FakeProviders:
             "livemode": False,
         }
         with self.lock:
+            self.session_form[session_id] = params
             if key:
                 self.sessions[key] = session
                 self.session_params[key] = params
         return handler._send(200, session)
+
+    def _stripe_subscription(self, handler, method: str, body: bytes) -> None:
+        if handler._bearer() != STRIPE_SECRET_KEY:
+            return handler._send(401, _stripe_error("Invalid API Key provided: sk_test_****0000"))
+        subscription_id = handler.path.split("/")[3]
+        with self.lock:
+            subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            return handler._send(
+                404,
+                _stripe_error(
+                    f"No such subscription: '{subscription_id}'", code="resource_missing"
+                ),
+            )
+        if method == "GET":
+            return handler._send(200, subscription)
+        if subscription["status"] == "canceled":
+            return handler._send(
+                400,
+                _stripe_error(
+                    "A canceled subscription can only update its cancellation_details and metadata."
+                ),
+            )
+        if method == "DELETE":
+            with self.lock:
+                subscription["status"] = "canceled"
+                subscription["canceled_at"] = int(time.time())
+                subscription["ended_at"] = int(time.time())
+            return handler._send(200, subscription)
+        params = urllib.parse.parse_qsl(body.decode(), keep_blank_values=True)
+        form = dict(params)
+        with self.lock:
+            self.subscription_updates.append((subscription_id, params))
+        if "pause_collection" in form:
+            if form["pause_collection"] != "":
+                return handler._send(400, _stripe_error("Invalid object", param="pause_collection"))
+            subscription["pause_collection"] = None
+        if "pause_collection[behavior]" in form:
+            behavior = form["pause_collection[behavior]"]
+            if behavior not in ("keep_as_draft", "mark_uncollectible", "void"):
+                return handler._send(400, _stripe_error("Invalid pause_collection[behavior]"))
+            resumes_at = form.get("pause_collection[resumes_at]")
+            if resumes_at is not None and not resumes_at.isdigit():
+                return handler._send(400, _stripe_error("Invalid integer: resumes_at"))
+            subscription["pause_collection"] = {
+                "behavior": behavior,
+                "resumes_at": int(resumes_at) if resumes_at else None,
+            }
+        if "items[0][id]" in form:
+            [item] = subscription["items"]["data"]
+            if form["items[0][id]"] != item["id"]:
+                return handler._send(
+                    400, _stripe_error("Invalid subscription item", param="items[0][id]")
+                )
+            for name in ("product", "currency", "unit_amount", "recurring][interval"):
+                if not form.get(f"items[0][price_data][{name}]"):
+                    return handler._send(
+                        400,
+                        _stripe_error(
+                            f"Missing required param: items[0][price_data][{name}].",
+                            code="parameter_missing",
+                        ),
+                    )
+            if form["items[0][price_data][product]"] != item["price"]["product"]:
+                return handler._send(400, _stripe_error("No such product"))
+            if form.get("proration_behavior") not in (
+                None,
+                "create_prorations",
+                "none",
+                "always_invoice",
+            ):
+                return handler._send(400, _stripe_error("Invalid proration_behavior"))
+            item["price"] = {
+                **item["price"],
+                "id": f"price_1Fake{next(self.ids):06d}",
+                "unit_amount": int(form["items[0][price_data][unit_amount]"]),
+            }
+        return handler._send(200, subscription)
 
     # --- HelloAsso ------------------------------------------------------------------------
 
@@ -291,6 +425,127 @@ class FakeProviders:
 
 
 # --- Payloads -----------------------------------------------------------------------------
+
+
+def _stripe_error(message: str, *, code: str = "", param: str = "") -> dict:
+    error = {"type": "invalid_request_error", "message": message}
+    if code:
+        error["code"] = code
+    if param:
+        error["param"] = param
+    return {"error": error}
+
+
+def stripe_subscription(
+    subscription_id: str,
+    *,
+    amount: int = 1500,
+    metadata: dict | None = None,
+    status: str = "active",
+    pause_collection: dict | None = None,
+    product: str = "prod_FakeMonthlyGift",
+) -> dict:
+    """A Subscription as GET /v1/subscriptions/{id} and customer.subscription.* give it."""
+    now = int(time.time())
+    return {
+        "id": subscription_id,
+        "object": "subscription",
+        "billing_cycle_anchor": now,
+        "cancel_at_period_end": False,
+        "canceled_at": None,
+        "collection_method": "charge_automatically",
+        "created": now,
+        "currency": "eur",
+        "current_period_end": now + 30 * 86400,
+        "current_period_start": now,
+        "customer": "cus_FakeCustomer01",
+        "ended_at": None,
+        "items": {
+            "object": "list",
+            "data": [
+                {
+                    "id": f"si_Fake{subscription_id[-8:]}",
+                    "object": "subscription_item",
+                    "price": {
+                        "id": "price_1FakeInitial",
+                        "object": "price",
+                        "active": False,
+                        "currency": "eur",
+                        "product": product,
+                        "recurring": {"interval": "month", "interval_count": 1},
+                        "type": "recurring",
+                        "unit_amount": amount,
+                    },
+                    "quantity": 1,
+                    "subscription": subscription_id,
+                }
+            ],
+            "has_more": False,
+        },
+        "livemode": False,
+        "metadata": metadata or {},
+        "pause_collection": pause_collection,
+        "status": status,
+    }
+
+
+def stripe_invoice(
+    payment_intent: str | None,
+    subscription_id: str,
+    *,
+    amount: int = 1500,
+    metadata: dict | None = None,
+    period_start: int | None = None,
+    paid: bool = True,
+    billing_reason: str = "subscription_cycle",
+) -> dict:
+    """A subscription's Invoice as invoice.paid / invoice.payment_failed carry it."""
+    start = period_start or int(time.time())
+    end = start + 30 * 86400
+    return {
+        "id": "in_1Fake" + (payment_intent or "nopayment")[3:],
+        "object": "invoice",
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "amount_remaining": 0 if paid else amount,
+        "attempt_count": 1,
+        "attempted": True,
+        "billing_reason": billing_reason,
+        "collection_method": "charge_automatically",
+        "created": start,
+        "currency": "eur",
+        "customer": "cus_FakeCustomer01",
+        "customer_email": "camille.roux@example.org",
+        "customer_name": "Camille Roux",
+        "lines": {
+            "object": "list",
+            "data": [
+                {
+                    "id": "il_1Fake" + subscription_id[4:],
+                    "object": "line_item",
+                    "amount": amount,
+                    "currency": "eur",
+                    "metadata": metadata or {},
+                    "period": {"start": start, "end": end},
+                    "subscription": subscription_id,
+                    "type": "subscription",
+                }
+            ],
+            "has_more": False,
+        },
+        "livemode": False,
+        "paid": paid,
+        "payment_intent": payment_intent,
+        "period_end": start,
+        "period_start": start,
+        "status": "paid" if paid else "open",
+        "status_transitions": {
+            "finalized_at": start,
+            "paid_at": start + 60 if paid else None,
+        },
+        "subscription": subscription_id,
+        "subscription_details": {"metadata": metadata or {}},
+    }
 
 
 def helloasso_payment(

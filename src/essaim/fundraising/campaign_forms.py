@@ -105,7 +105,13 @@ class CampaignForm(EssaimForm):
         ),
     )
     allow_monthly = forms.BooleanField(
-        label=_("Offer monthly gifts (by SEPA direct debit)"), required=False, initial=True
+        label=_("Offer monthly gifts"),
+        required=False,
+        initial=True,
+        help_text=_(
+            "Paid by SEPA direct debit, or by card when Stripe is set up (HelloAsso takes "
+            "no monthly card payments)."
+        ),
     )
     thank_you_message = forms.CharField(
         label=_("Thank-you message"),
@@ -153,6 +159,7 @@ class DonateForm(EssaimForm):
         sepa: bool,
         creditor=None,
         association=None,
+        monthly_card: bool = False,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
@@ -171,12 +178,23 @@ class DonateForm(EssaimForm):
             max_length=30,
             widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
         )
-        if campaign.allow_monthly and sepa:
+        # Every month: by SEPA direct debit, or by card with Stripe (a subscription).
+        # HelloAsso takes no monthly payments through its checkout intents.
+        monthly_card = bool(monthly_card and online)
+        if campaign.allow_monthly and (sepa or monthly_card):
+            help_text = ""
+            if online and not monthly_card:
+                help_text = _(
+                    "A monthly gift is paid by SEPA direct debit (the card is for one-off gifts)."
+                )
+            elif monthly_card and not sepa:
+                help_text = _("A monthly gift is paid by card, online.")
             self.fields["frequency"] = forms.ChoiceField(
                 label=_("I give"),
                 choices=[("once", _("once")), ("monthly", _("every month"))],
                 initial="once",
                 widget=forms.RadioSelect,
+                help_text=help_text,
             )
         methods = []
         if online:

@@ -377,7 +377,7 @@ def recurring_action(request, association_slug: str, recurring_uuid, action: str
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, recurring.done_message(action))
+        messages.success(request, recurring.done_message(action, gift))
     return redirect(
         "fundraising:recurring_detail", association_slug=association.slug, recurring_uuid=gift.uuid
     )

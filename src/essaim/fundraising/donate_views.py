@@ -19,6 +19,7 @@ from django_scopes import scope
 from essaim.core.models import Association
 from essaim.core.tenancy import seat_for
 from essaim.lib import ratelimit
+from essaim.payments import online
 
 from . import appeals, donations
 from .campaign_forms import DonateForm
@@ -101,6 +102,7 @@ def campaign_page(request, slug: str, campaign_slug: str):
                 online=provider is not None,
                 sepa=creditor is not None,
                 association=association,
+                monthly_card=online.subscriptions_offered(association) is not None,
             )
             if request.method == "POST":
                 limit, period = _rate_limit()

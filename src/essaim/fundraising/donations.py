@@ -3,7 +3,9 @@
 `donation_start` is what the public form calls (and, later, the API): it checks the amount
 and the donor, finds or creates their contact, records their answer about news, and creates
 the gift waiting for its payment (GiftIntent):
-- online: the view then sends the donor to the payment service (`intent_checkout`);
+- online: the view then sends the donor to the payment service (`intent_checkout`); a
+  monthly gift by card becomes a RecurringGift whose Stripe subscription is started by
+  that checkout (HelloAsso has no monthly payments through its checkout intents);
 - SEPA direct debit: the donor signs a mandate on the form; a one-off gift is debited in
   the next batch (debit source `intent:<uuid>`, below), a monthly gift becomes a
   RecurringGift (recurring.py).
@@ -246,8 +248,10 @@ def donation_start(
     if method == GiftIntent.Method.ONLINE:
         if provider is None:
             errors["method"] = _("Online payment is not offered by this association.")
-        elif monthly:
-            errors["method"] = _("A monthly gift is paid by SEPA direct debit.")
+        elif monthly and online.subscriptions_offered(association) is None:
+            errors["method"] = _(
+                "A monthly gift by card is offered only with Stripe: choose SEPA direct debit."
+            )
     elif method == GiftIntent.Method.SEPA_DEBIT:
         if creditor is None:
             errors["method"] = _("Direct debit is not offered by this association.")
@@ -326,6 +330,16 @@ def donation_start(
                 started_on=today,
                 source=source,
             )
+    elif monthly:
+        intent.recurring = RecurringGift.objects.create(
+            association=association,
+            person=person,
+            campaign=campaign,
+            amount_cents=amount_cents,
+            method=RecurringGift.Method.CARD_ONLINE,
+            started_on=timezone.localdate(),
+            source=source,
+        )
     intent.save()
     audit_log(
         association=association,
@@ -346,7 +360,11 @@ def donation_start(
             actor=None,
             action="recurring.create",
             obj=intent.recurring,
-            data={"amount_cents": amount_cents, "campaign": campaign.slug},
+            data={
+                "amount_cents": amount_cents,
+                "campaign": campaign.slug,
+                "method": intent.recurring.method,
+            },
         )
     if intent.mandate is not None and person.email:
         _mandate_email(association, creditor, intent, person)
@@ -379,6 +397,8 @@ def intent_checkout(*, intent: GiftIntent, return_url: str, cancel_url: str) -> 
     """Open the payment service's checkout for an online gift; returns where to send the
     donor. The payment, once notified, carries the key `intent:<uuid>`."""
     association = intent.association
+    if intent.monthly and intent.recurring is not None:
+        return _subscription_checkout(intent, return_url=return_url, cancel_url=cancel_url)
     provider = online_provider(association)
     if provider is None:
         raise ValidationError(_("Online payment is not offered by this association."))
@@ -399,6 +419,33 @@ def intent_checkout(*, intent: GiftIntent, return_url: str, cancel_url: str) -> 
         payer_email=intent.person.email if intent.person else "",
         metadata={"purpose": "gift"},
         donation=True,
+    )
+    return checkout.url
+
+
+def _subscription_checkout(intent: GiftIntent, *, return_url: str, cancel_url: str) -> str:
+    """A monthly gift by card: Stripe's checkout starts the subscription; each month's
+    payment comes back keyed `recurring:<uuid>:<YYYY-MM>` (recurring.py)."""
+    from .recurring import subscription_key
+
+    association = intent.association
+    account = online.subscriptions_offered(association)
+    if account is None:
+        raise ValidationError(_("Monthly gifts by card are not offered by this association."))
+    title = intent.campaign.title if intent.campaign else association.name
+    description = _("Monthly gift to %(name)s — %(campaign)s") % {
+        "name": association.name,
+        "campaign": title,
+    }
+    checkout = online.subscription_start(
+        association=association,
+        provider=account.provider,
+        amount_cents=intent.amount_cents,
+        description=description[:250],
+        return_url=return_url,
+        cancel_url=cancel_url,
+        key=subscription_key(intent.recurring),
+        payer_email=intent.person.email if intent.person else "",
     )
     return checkout.url
 

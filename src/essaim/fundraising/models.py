@@ -289,7 +289,8 @@ class Campaign(BaseModel):
 
 
 class RecurringGift(BaseModel):
-    """A donor's promise to give every month (don mensuel), by SEPA direct debit.
+    """A donor's promise to give every month (don mensuel), by SEPA direct debit or by card
+    through Stripe (a Stripe subscription, `provider_reference`).
 
     Each month's debit is one Payment whose idempotency key is `recurring:<uuid>:<YYYY-MM>`;
     when it is collected, it becomes a Gift. Paused: no debit until `paused_until` (or until
@@ -303,6 +304,7 @@ class RecurringGift(BaseModel):
 
     class Method(models.TextChoices):
         SEPA_DEBIT = "sepa_debit", _("SEPA direct debit")
+        CARD_ONLINE = "card_online", _("card, online (Stripe)")
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
@@ -344,6 +346,13 @@ class RecurringGift(BaseModel):
     # Debits refused or returned in a row (reset by a debit collected, or by resuming): at 2,
     # the gift is paused and the team sees why (recurring.FAILURES_BEFORE_PAUSE).
     failed_debits = models.PositiveSmallIntegerField(_("failed debits in a row"), default=0)
+    # By card: the payment service's subscription (a Stripe sub_… id), known once the donor
+    # went through the checkout; and the time of the last change of it we applied (ours or
+    # the service's), so that an older notification delivered late changes nothing.
+    provider_reference = models.CharField(
+        _("subscription at the payment service"), max_length=255, blank=True
+    )
+    provider_synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -362,6 +371,11 @@ class RecurringGift(BaseModel):
                 condition=models.Q(status="cancelled", cancelled_at__isnull=False)
                 | ~models.Q(status="cancelled"),
                 name="recurringgift_cancelled_at",
+            ),
+            models.UniqueConstraint(
+                fields=["association", "provider_reference"],
+                condition=~models.Q(provider_reference=""),
+                name="recurringgift_provider_reference_unique",
             ),
         ]
         indexes = [

@@ -124,5 +124,5 @@ def gift_action(request, recurring_uuid, action: str):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, recurring.done_message(action))
+        messages.success(request, recurring.done_message(action, gift))
     return redirect("fundraising_public:gifts")

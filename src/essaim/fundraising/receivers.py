@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from essaim.payments.online import subscription_changed
 from essaim.payments.signals import payment_status_changed
 
 from . import appeals, donations, recurring
@@ -34,6 +35,17 @@ def gifts_follow_their_money(sender, association, payment, previous, acting_user
             react(association, payment)
     except (ValidationError, IntegrityError):
         logger.exception("payment %s (%s): the gift it pays could not be recorded", payment.pk, key)
+
+
+@receiver(subscription_changed, dispatch_uid="fundraising.card_gifts_follow_their_subscription")
+def card_gifts_follow_their_subscription(sender, association, provider, event, **kwargs):
+    """A monthly gift by card follows its Stripe subscription (linked, paused, cancelled)."""
+    try:
+        with transaction.atomic():
+            return recurring.on_subscription_event(association, provider, event)
+    except (ValidationError, IntegrityError):
+        logger.exception("subscription %s: the monthly gift could not follow it", provider)
+        return False
 
 
 @receiver(post_save, sender=Gift, dispatch_uid="fundraising.gift_answers_appeals")

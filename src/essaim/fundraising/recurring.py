@@ -1,4 +1,4 @@
-"""Monthly gifts (dons mensuels) by SEPA direct debit.
+"""Monthly gifts (dons mensuels) by SEPA direct debit, or by card through Stripe.
 
 Each month, the debit source `recurring_due` tells the payments app what is due: one debit
 per active monthly gift, keyed `recurring:<uuid>:<YYYY-MM>` (so a month is never debited
@@ -8,8 +8,19 @@ monthly gift), once even if the news comes twice. A refused or returned debit re
 gift; after FAILURES_BEFORE_PAUSE of them in a row the gift is paused, and the team sees it
 (the list of monthly gifts and the activity log).
 
+By card (method `card_online`), the gift is a Stripe subscription (`provider_reference`):
+Stripe takes the money each month and notifies it; the payment arrives keyed
+`recurring:<uuid>:<YYYY-MM>` (payments.online, from the subscription's metadata) and follows
+the same path as a SEPA debit: a gift once, a failure counted once, paused after two in a row
+(and then paused at Stripe too). What changes at Stripe (paused, resumed, new amount,
+cancelled, from its dashboard or after its own retries) comes back through
+`on_subscription_event`; a notification older than the last change applied changes nothing.
+HelloAsso takes no monthly payments through its checkout intents: monthly gifts by card are
+offered only with Stripe.
+
 The team (back office) and the donor (their account space) pause, resume, change the
-amount and cancel through the services below.
+amount and cancel through the services below; for a gift by card each of them calls Stripe
+first, and nothing changes here when Stripe refuses or cannot be reached.
 """
 
 import datetime as dt
@@ -21,13 +32,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django_scopes import scope
 
 from essaim.core.audit import audit_log
 from essaim.core.models import Association, AuditLog
 from essaim.lib.money import format_euros
 from essaim.payments import mandates as mandate_services
+from essaim.payments import online
 from essaim.payments.debit_sources import DueDebit
 from essaim.payments.models import Mandate, Payment
+from essaim.payments.providers import SubscriptionEvent
+from essaim.payments.providers.base import (
+    SUBSCRIPTION_ACTIVE,
+    SUBSCRIPTION_CANCELLED,
+    SUBSCRIPTION_PAUSED,
+)
 
 from .donations import MAX_MONTHLY_CENTS, MIN_GIFT_CENTS, intent_paid, record_gift
 from .models import GiftIntent, RecurringGift
@@ -37,9 +56,13 @@ logger = logging.getLogger(__name__)
 PREFIX = "recurring:"
 FAILURES_BEFORE_PAUSE = 2
 _KEY = re.compile(r"^recurring:([0-9a-f-]{36}):(\d{4})-(\d{2})$")
+_BASE_KEY = re.compile(r"^recurring:([0-9a-f-]{36})$")
+# The only service with monthly payments by card (see the module's docstring).
+CARD_PROVIDER = "stripe"
 MAX_PAUSE_DAYS = 366
 
 Status = RecurringGift.Status
+Method = RecurringGift.Method
 
 
 def month_of(day: dt.date) -> str:
@@ -48,6 +71,15 @@ def month_of(day: dt.date) -> str:
 
 def recurring_key(gift: RecurringGift, day: dt.date) -> str:
     return f"{PREFIX}{gift.uuid}:{month_of(day)}"
+
+
+def subscription_key(gift: RecurringGift) -> str:
+    """The key a card gift's subscription carries; its months' payments add ":<YYYY-MM>"."""
+    return f"{PREFIX}{gift.uuid}"
+
+
+def by_card(gift: RecurringGift) -> bool:
+    return gift.method == Method.CARD_ONLINE
 
 
 def parse_key(key: str) -> tuple[str, dt.date] | None:
@@ -194,7 +226,128 @@ def _failed(association: Association, gift: RecurringGift, payment: Payment) -> 
             obj=gift,
             data={"failures": failures},
         )
+        if by_card(gift) and gift.provider_reference:
+            fields["provider_synced_at"] = timezone.now()
+            gift_pk = gift.pk
+            transaction.on_commit(lambda: _pause_at_provider(association, gift_pk))
     RecurringGift.objects.filter(pk=gift.pk).update(**fields, updated_at=timezone.now())
+
+
+def _pause_at_provider(association: Association, gift_pk: int) -> None:
+    """After two failed months, Stripe stops trying too (until the gift is resumed). Run
+    after the notification's transaction: a service down does not lose the notification."""
+    with scope(association=association):
+        gift = RecurringGift.objects.filter(pk=gift_pk, association=association).first()
+        if gift is None or gift.status != Status.PAUSED or not gift.provider_reference:
+            return
+        try:
+            online.subscription_call(
+                "pause",
+                association=association,
+                provider=CARD_PROVIDER,
+                reference=gift.provider_reference,
+            )
+        except ValidationError as error:
+            logger.warning(
+                "monthly gift %s paused after failures, but not at Stripe: %s",
+                gift.pk,
+                " ".join(error.messages),
+            )
+
+
+# --- When the subscription changes at the payment service ---------------------------------
+
+
+def _gift_of_subscription(association: Association, event: SubscriptionEvent):
+    match = _BASE_KEY.match(event.key or "")
+    gifts = RecurringGift.objects.select_for_update().filter(
+        association=association, method=Method.CARD_ONLINE
+    )
+    if match is not None:
+        return gifts.filter(uuid=match[1]).first()
+    if event.provider_reference:
+        return gifts.filter(provider_reference=event.provider_reference).first()
+    return None
+
+
+def on_subscription_event(association: Association, provider: str, event: SubscriptionEvent):
+    """A card gift's subscription was linked or changed at Stripe; True if anything changed."""
+    if provider != CARD_PROVIDER:
+        return False
+    gift = _gift_of_subscription(association, event)
+    if gift is None:
+        logger.warning("a subscription notification names no monthly gift by card")
+        return False
+    changes: dict = {}
+    if event.provider_reference and event.provider_reference != gift.provider_reference:
+        if gift.provider_reference:
+            logger.warning("monthly gift %s: another subscription is notified", gift.pk)
+            return False
+        changes["provider_reference"] = event.provider_reference
+    synced = gift.provider_synced_at
+    if event.state and not (synced and event.occurred_at <= synced):
+        changes.update(_state_changes(association, gift, event))
+    if not changes:
+        return False
+    RecurringGift.objects.filter(pk=gift.pk).update(**changes, updated_at=timezone.now())
+    return True
+
+
+def _state_changes(association: Association, gift: RecurringGift, event: SubscriptionEvent):
+    changes: dict = {"provider_synced_at": event.occurred_at}
+    if gift.status == Status.CANCELLED:
+        return changes  # never comes back
+    if event.state == SUBSCRIPTION_CANCELLED:
+        if not event.provider_reference and gift.provider_reference:
+            # An expired checkout, while the subscription exists: another checkout of the
+            # same gift was completed.
+            return changes
+        changes.update(status=Status.CANCELLED, cancelled_at=timezone.now(), paused_until=None)
+        audit_log(
+            association=association,
+            actor=None,
+            action="recurring.cancel",
+            obj=gift,
+            data={"by": "stripe" if event.provider_reference else "checkout expired"},
+        )
+        if not event.provider_reference:
+            from .models import GiftIntent
+
+            GiftIntent.objects.filter(
+                association=association, recurring=gift, status=GiftIntent.Status.PENDING
+            ).update(status=GiftIntent.Status.CANCELLED, updated_at=timezone.now())
+        return changes
+    if event.state == SUBSCRIPTION_PAUSED and (
+        gift.status != Status.PAUSED or gift.paused_until != event.paused_until
+    ):
+        changes.update(status=Status.PAUSED, paused_until=event.paused_until)
+        audit_log(
+            association=association,
+            actor=None,
+            action="recurring.pause",
+            obj=gift,
+            data={"until": event.paused_until, "by": "stripe"},
+        )
+    elif event.state == SUBSCRIPTION_ACTIVE and gift.status == Status.PAUSED:
+        changes.update(status=Status.ACTIVE, paused_until=None, failed_debits=0)
+        audit_log(
+            association=association,
+            actor=None,
+            action="recurring.resume",
+            obj=gift,
+            data={"by": "stripe"},
+        )
+    if event.amount_cents and event.amount_cents != gift.amount_cents:
+        changes["amount_cents"] = event.amount_cents
+        audit_log(
+            association=association,
+            actor=None,
+            action="recurring.amount",
+            obj=gift,
+            changes={"amount_cents": [gift.amount_cents, event.amount_cents]},
+            data={"by": "stripe"},
+        )
+    return changes
 
 
 # --- Pause, resume, change, cancel --------------------------------------------------------
@@ -207,6 +360,27 @@ def _lock(association: Association, gift: RecurringGift) -> RecurringGift:
 def _refuse_cancelled(gift: RecurringGift) -> None:
     if gift.status == Status.CANCELLED:
         raise ValidationError(_("This monthly gift is cancelled."))
+
+
+def _at_stripe(association: Association, gift: RecurringGift, action: str, **arguments) -> None:
+    """Make the change at Stripe first (a card gift): a refusal changes nothing here."""
+    if not by_card(gift):
+        return
+    if not gift.provider_reference:
+        raise ValidationError(
+            _(
+                "The donor has not finished their first card payment yet: "
+                "nothing can be changed before."
+            )
+        )
+    online.subscription_call(
+        action,
+        association=association,
+        provider=CARD_PROVIDER,
+        reference=gift.provider_reference,
+        **arguments,
+    )
+    gift.provider_synced_at = timezone.now()
 
 
 @transaction.atomic
@@ -230,9 +404,10 @@ def recurring_pause(
             raise ValidationError(
                 {"until": _("A pause lasts a year at most: cancel the gift instead.")}
             )
+    _at_stripe(association, gift, "pause", until=until)
     gift.status = Status.PAUSED
     gift.paused_until = until
-    gift.save(update_fields=["status", "paused_until", "updated_at"])
+    gift.save(update_fields=["status", "paused_until", "provider_synced_at", "updated_at"])
     audit_log(
         association=association,
         actor=acting_user,
@@ -250,16 +425,26 @@ def recurring_resume(
     """Debit again from the next batch; the count of failed debits starts again."""
     gift = _lock(association, recurring)
     _refuse_cancelled(gift)
-    if gift.mandate is None or gift.mandate.status != Mandate.Status.ACTIVE:
+    if not by_card(gift) and (gift.mandate is None or gift.mandate.status != Mandate.Status.ACTIVE):
         raise ValidationError(
             _("The direct debit mandate of this gift is no longer valid: a new one is needed.")
         )
     if gift.status == Status.ACTIVE and not gift.failed_debits:
         return gift
+    if gift.status == Status.PAUSED:
+        _at_stripe(association, gift, "resume")
     gift.status = Status.ACTIVE
     gift.paused_until = None
     gift.failed_debits = 0
-    gift.save(update_fields=["status", "paused_until", "failed_debits", "updated_at"])
+    gift.save(
+        update_fields=[
+            "status",
+            "paused_until",
+            "failed_debits",
+            "provider_synced_at",
+            "updated_at",
+        ]
+    )
     audit_log(association=association, actor=acting_user, action="recurring.resume", obj=gift)
     return gift
 
@@ -286,9 +471,16 @@ def recurring_change_amount(
         )
     if amount_cents == gift.amount_cents:
         return gift
+    _at_stripe(
+        association,
+        gift,
+        "change_amount",
+        amount_cents=amount_cents,
+        description=(_("Monthly gift to %(name)s") % {"name": association.name})[:250],
+    )
     before = gift.amount_cents
     gift.amount_cents = amount_cents
-    gift.save(update_fields=["amount_cents", "updated_at"])
+    gift.save(update_fields=["amount_cents", "provider_synced_at", "updated_at"])
     audit_log(
         association=association,
         actor=acting_user,
@@ -304,14 +496,19 @@ def recurring_cancel(
     *, association: Association, acting_user, recurring: RecurringGift
 ) -> RecurringGift:
     """Stop for ever. The mandate, signed for this gift alone, is revoked with it (debits
-    already sent to the bank are not recalled)."""
+    already sent to the bank are not recalled); by card, the Stripe subscription is
+    cancelled (a card gift whose checkout was never finished has none)."""
     gift = _lock(association, recurring)
     if gift.status == Status.CANCELLED:
         return gift
+    if by_card(gift) and gift.provider_reference:
+        _at_stripe(association, gift, "cancel")
     gift.status = Status.CANCELLED
     gift.cancelled_at = timezone.now()
     gift.paused_until = None
-    gift.save(update_fields=["status", "cancelled_at", "paused_until", "updated_at"])
+    gift.save(
+        update_fields=["status", "cancelled_at", "paused_until", "provider_synced_at", "updated_at"]
+    )
     audit_log(association=association, actor=acting_user, action="recurring.cancel", obj=gift)
     mandate = gift.mandate
     if (
@@ -347,7 +544,14 @@ def recurring_gifts_count(gift: RecurringGift) -> dict:
 DONOR_ACTIONS = ("pause", "resume", "amount", "cancel")
 
 
-def done_message(action: str) -> str:
+def done_message(action: str, gift: RecurringGift | None = None) -> str:
+    if gift is not None and by_card(gift):
+        return {
+            "pause": _("The monthly gift is paused: the card is not charged during the pause."),
+            "resume": _("The monthly gift starts again from the next monthly payment."),
+            "amount": _("The monthly amount is changed from the next monthly payment."),
+            "cancel": _("The monthly gift is stopped. The card will not be charged again."),
+        }[action]
     return {
         "pause": _("The monthly gift is paused."),
         "resume": _("The monthly gift starts again from the next collection."),

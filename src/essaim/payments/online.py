@@ -14,6 +14,11 @@ for all of them:
     is unique per association; the database decides between two deliveries racing);
   * an event older than the payment's current state changes nothing (a "succeeded" arriving
     after the "refunded" that followed it).
+- subscriptions (monthly payments by card, Stripe only): `subscription_start` opens the
+  checkout, `subscription_pause` / `_resume` / `_change_amount` / `_cancel` call the service;
+  each month's payment is an ordinary Payment keyed "<key>:<YYYY-MM>", and what happens to
+  the subscription itself is told to the app that started it by the signal
+  `subscription_changed` (sent inside the delivery's transaction).
 """
 
 import dataclasses
@@ -26,6 +31,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -41,12 +47,18 @@ from .providers.base import (
     ProviderError,
     ProviderEvent,
     ProviderUnavailable,
+    SubscriptionEvent,
     WebhookMessage,
     WebhookRefused,
     check_api_base_url,
 )
 
 logger = logging.getLogger(__name__)
+
+# Sent inside the transaction of a notification about a subscription. Arguments: association,
+# provider (its name), event (providers.SubscriptionEvent). A receiver returns True when it
+# changed something (the delivery is then "processed").
+subscription_changed = Signal()
 
 Status = Payment.Status
 Outcome = WebhookDelivery.Outcome
@@ -287,6 +299,104 @@ def checkout_start(
         ) from None
 
 
+# --- Subscriptions (monthly payments by card) ---------------------------------------------
+
+
+def subscriptions_offered(association: Association) -> ProviderAccount | None:
+    """The account, enabled and set up, of a service that takes monthly payments by card."""
+    for account in ProviderAccount.objects.filter(association=association, enabled=True):
+        if account.is_active and providers.get(account.provider).supports_subscriptions:
+            return account
+    return None
+
+
+def _refusal(provider: str, association: Association, error: ProviderError, what: str):
+    if isinstance(error, ProviderUnavailable):
+        logger.warning(
+            "%s at %s failed (association %s): %s", what, provider, association.pk, error
+        )
+        return ValidationError(
+            _("The payment service cannot be reached. Try again in a few minutes.")
+        )
+    logger.warning("%s at %s refused (association %s): %s", what, provider, association.pk, error)
+    return ValidationError(
+        _("The payment service refused the change. Its settings may need checking.")
+    )
+
+
+def subscription_start(
+    *,
+    association: Association,
+    provider: str,
+    amount_cents: int,
+    description: str,
+    return_url: str,
+    cancel_url: str,
+    key: str,
+    payer_email: str = "",
+) -> Checkout:
+    """Open a checkout where the payer agrees to pay `amount_cents` every month.
+
+    `key` (e.g. "recurring:<uuid>") travels in the subscription's metadata; each month's
+    payment is recorded with the key "<key>:<YYYY-MM>", and the subscription's changes are
+    told through `subscription_changed`.
+    """
+    errors: dict[str, str] = {}
+    services._check_amount(errors, amount_cents)
+    description = " ".join(str(description or "").split())
+    if not description or len(description) > 250 or has_forbidden_characters(description):
+        errors["description"] = _("Describe the payment in at most 250 characters.")
+    if not _IDEMPOTENCY_KEY.match(key or "") or len(key) > 180:
+        errors["idempotency_key"] = _("Invalid idempotency key.")
+    account = (
+        ProviderAccount.objects.filter(association=association, provider=provider).first()
+        if provider in ProviderAccount.Provider.values
+        else None
+    )
+    if account is None or not account.is_active:
+        errors["provider"] = _("This payment service is not set up for your association.")
+    elif not providers.get(provider).supports_subscriptions:
+        errors["provider"] = _("This payment service takes no monthly payments by card.")
+    if errors:
+        raise ValidationError(errors)
+    adapter = providers.get(provider)
+    try:
+        return adapter.start_subscription(
+            account,
+            amount_cents=amount_cents,
+            description=description,
+            payer_email=payer_email,
+            return_url=return_url,
+            cancel_url=cancel_url,
+            idempotency_key=key,
+            metadata={KEY_METADATA: key},
+        )
+    except ProviderError as error:
+        raise _refusal(provider, association, error, "subscription checkout") from None
+
+
+def subscription_call(
+    action: str, *, association: Association, provider: str, reference: str, **arguments
+) -> None:
+    """Run `action` ("pause", "resume", "change_amount", "cancel") on the subscription
+    `reference` at `provider`; a refusal or an outage is a ValidationError for the screen.
+
+    The account needs its keys, enabled or not: a service no longer offered to donors still
+    holds the subscriptions started before.
+    """
+    account = ProviderAccount.objects.filter(association=association, provider=provider).first()
+    if account is None or not account.is_configured:
+        raise ValidationError(
+            _("The payment service of this monthly gift is no longer set up: set its keys again.")
+        )
+    adapter = providers.get(provider)
+    method = getattr(adapter, f"subscription_{action}")
+    try:
+        method(account, reference, **arguments)
+    except ProviderError as error:
+        raise _refusal(provider, association, error, f"subscription {action}") from None
+
+
 # --- Notifications ------------------------------------------------------------------------
 
 
@@ -422,14 +532,20 @@ def _record(
                     delivery.save(force_insert=True)
             except IntegrityError:
                 raise _AlreadyReceived from None
+            # The subscription first: a month's failure may pause it at the service.
+            # (every event applied: a list, not a short-circuiting generator)
+            told = [_apply_subscription(account, event) for event in message.subscriptions]
+            changed = any(told)
             results = [_apply(account, event) for event in events]
             touched = [payment for outcome, payment, _detail in results if payment is not None]
-            if any(outcome == Outcome.PROCESSED for outcome, _payment, _detail in results):
+            if changed or any(
+                outcome == Outcome.PROCESSED for outcome, _payment, _detail in results
+            ):
                 delivery.outcome = Outcome.PROCESSED
             details = [detail for _outcome, _payment, detail in results if detail]
             if details:
                 delivery.detail = "; ".join(details)[:255]
-            if not events and not delivery.detail:
+            if not events and not message.subscriptions and not delivery.detail:
                 delivery.detail = "no payment in this event"
             delivery.payment = touched[0] if touched else None
             delivery.save(update_fields=["outcome", "detail", "payment"])
@@ -450,6 +566,17 @@ def _record(
         delivery.detail,
         payments=tuple(dict.fromkeys(payment.pk for payment in touched)),
     )
+
+
+def _apply_subscription(account: ProviderAccount, event: SubscriptionEvent) -> bool:
+    """Tell the app that started the subscription; True when it changed something."""
+    answers = subscription_changed.send(
+        sender=ProviderAccount,
+        association=account.association,
+        provider=account.provider,
+        event=event,
+    )
+    return any(bool(answer) for _receiver, answer in answers)
 
 
 # The order of a payment's life, to break ties between two events of the same second

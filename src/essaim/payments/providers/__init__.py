@@ -10,6 +10,7 @@ from .base import (
     ProviderError,
     ProviderEvent,
     ProviderUnavailable,
+    SubscriptionEvent,
     WebhookMessage,
     WebhookRefused,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "ProviderError",
     "ProviderEvent",
     "ProviderUnavailable",
+    "SubscriptionEvent",
     "WebhookMessage",
     "WebhookRefused",
     "get",

@@ -90,14 +90,40 @@ class ProviderEvent:
 
 
 @dataclasses.dataclass(frozen=True)
+class SubscriptionEvent:
+    """Something that happened to a subscription (a monthly payment by card) at the service.
+
+    A subscription is started with the caller's key (`essaim_key`, e.g. "recurring:<uuid>")
+    in its metadata; each of its payments then carries the key "<that key>:<YYYY-MM>" (the
+    month of the billing period), so a month is one Payment however often it is notified.
+    """
+
+    provider_reference: str  # the service's id of the subscription (sub_…)
+    key: str  # the caller's key, from the subscription's metadata ("" if unknown)
+    occurred_at: dt.datetime
+    # One of SUBSCRIPTION_STATES, or "" when the event only links the subscription to the
+    # key (a checkout completed, an invoice) and says nothing of its state.
+    state: str = ""
+    amount_cents: int | None = None  # the monthly amount, when the event says it
+    paused_until: dt.date | None = None  # when a pause ends by itself
+
+
+SUBSCRIPTION_ACTIVE = "active"
+SUBSCRIPTION_PAUSED = "paused"
+SUBSCRIPTION_CANCELLED = "cancelled"
+SUBSCRIPTION_STATES = (SUBSCRIPTION_ACTIVE, SUBSCRIPTION_PAUSED, SUBSCRIPTION_CANCELLED)
+
+
+@dataclasses.dataclass(frozen=True)
 class WebhookMessage:
     """One notification: the service's id and type of it, and the payment events it holds
-    (none for an event Essaim has no use for)."""
+    (none for an event Essaim has no use for), and the subscription events."""
 
     event_id: str
     event_type: str
     events: list[ProviderEvent]
     note: str = ""  # why there is nothing to do, in a few words
+    subscriptions: list[SubscriptionEvent] = dataclasses.field(default_factory=list)
 
 
 class Provider(ABC):
@@ -132,6 +158,44 @@ class Provider(ABC):
         self, account: ProviderAccount, request_body: bytes, headers: Mapping[str, str]
     ) -> WebhookMessage:
         """Authenticate and read a notification; raises WebhookRefused."""
+
+    # Monthly payments by card (subscriptions). HelloAsso's checkout intents have none: its
+    # monthly payments exist only on its own forms, which Essaim does not drive.
+    supports_subscriptions: ClassVar[bool] = False
+
+    def start_subscription(
+        self,
+        account: ProviderAccount,
+        *,
+        amount_cents: int,
+        description: str,
+        payer_email: str,
+        return_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        metadata: Mapping[str, str],
+    ) -> Checkout:
+        """A checkout where the payer agrees to pay `amount_cents` every month."""
+        raise ProviderError(f"{self.label} takes no monthly payments by card")
+
+    def subscription_pause(
+        self, account: ProviderAccount, reference: str, *, until: dt.date | None = None
+    ) -> None:
+        """No payment taken until `until` (or until resumed)."""
+        raise ProviderError(f"{self.label} takes no monthly payments by card")
+
+    def subscription_resume(self, account: ProviderAccount, reference: str) -> None:
+        raise ProviderError(f"{self.label} takes no monthly payments by card")
+
+    def subscription_change_amount(
+        self, account: ProviderAccount, reference: str, *, amount_cents: int, description: str
+    ) -> None:
+        """A new monthly amount, from the next payment (no proration)."""
+        raise ProviderError(f"{self.label} takes no monthly payments by card")
+
+    def subscription_cancel(self, account: ProviderAccount, reference: str) -> None:
+        """Stop for ever; a subscription already cancelled at the service is not an error."""
+        raise ProviderError(f"{self.label} takes no monthly payments by card")
 
     def confirm_event(self, account: ProviderAccount, event: ProviderEvent) -> ProviderEvent | None:
         """The event as the service confirms it (None: nothing to do after all); raises
