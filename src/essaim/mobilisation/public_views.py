@@ -80,7 +80,7 @@ def _embed_url(petition: Petition) -> str:
     )
 
 
-def _sign(request, association, petition, form) -> tuple[bool, int, str]:
+def _sign(request, association, petition, form, default_source="") -> tuple[bool, int, str]:
     """Handle a posted form: (done, HTTP status, limited reason)."""
     if not form.is_valid():
         return False, 200, ""
@@ -95,7 +95,7 @@ def _sign(request, association, petition, form) -> tuple[bool, int, str]:
             association=association,
             petition=petition,
             ip=ratelimit.client_ip(request),
-            source=form.cleaned_data.get("src") or request.GET.get("src", ""),
+            source=form.cleaned_data.get("src") or request.GET.get("src", "") or default_source,
             **fields,
         )
     except ValidationError as error:
@@ -171,7 +171,7 @@ def embed(request, slug: str, petition_slug: str):
             source = services.clean_source(request.GET.get("src")) or "widget"
             form = SignForm(request.POST or None, initial={"src": source})
             if request.method == "POST":
-                done, status, limited = _sign(request, association, petition, form)
+                done, status, limited = _sign(request, association, petition, form, "widget")
                 if done:
                     url = reverse(
                         "mobilisation_public:thanks",

@@ -315,7 +315,10 @@ def petition_fraud(request, association_slug: str, petition_uuid):
                 petition=petition,
                 signatures=signatures,
                 reason=data["reason"],
-                criteria={"kind": data["kind"], "hour": data["hour"]},
+                criteria={
+                    "kind": data["kind"],
+                    "hour": data["hour"].isoformat() if data["hour"] else None,
+                },
             )
         except ValidationError as error:
             for message in error.messages:
