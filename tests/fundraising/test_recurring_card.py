@@ -597,3 +597,42 @@ def test_outsiders_and_members_without_the_capability_cannot_touch_a_card_gift(
     assert len(fake.requests) == calls  # Stripe never called
     assert refresh(association, gift).status == "active"
     assert fake.subscriptions[subscription["id"]]["status"] == "active"
+
+
+def test_erasing_the_donor_cancels_their_stripe_subscription(
+    association, subscribed, presidente, fake, django_capture_on_commit_callbacks
+):
+    from essaim.core.privacy import registry
+    from essaim.people import services as people_services
+
+    gift, subscription = subscribed
+    monthly_entry = next(e for e in registry.entries() if e.key == "monthly_gifts")
+    with scope(association=association):
+        [row] = monthly_entry.export_person(gift.person)
+        assert row["paid_by"] == "card_online" and row["card_subscription"] == subscription["id"]
+        with django_capture_on_commit_callbacks(execute=True):
+            people_services.person_erase(
+                association=association, acting_user=presidente, person=gift.person
+            )
+    gift = refresh(association, gift)
+    assert gift.status == "cancelled" and gift.person is None
+    assert fake.subscriptions[subscription["id"]]["status"] == "canceled"
+
+
+@pytest.mark.allow_error_logs
+def test_an_erasure_is_not_stopped_by_stripe_being_down(
+    association, subscribed, presidente, fake, django_capture_on_commit_callbacks, caplog
+):
+    from essaim.people import services as people_services
+
+    gift, subscription = subscribed
+    fake.down = True
+    with scope(association=association), django_capture_on_commit_callbacks(execute=True):
+        people_services.person_erase(
+            association=association, acting_user=presidente, person=gift.person
+        )
+    assert refresh(association, gift).status == "cancelled"
+    assert "cancel it in Stripe's dashboard" in caplog.text
+    with scopes_disabled():
+        log = AuditLog.objects.get(action="recurring.stripe_cancel_failed")
+    assert log.object_id == subscription["id"]

@@ -25,8 +25,10 @@ from .provider_fakes import (
     stripe_charge,
     stripe_event,
     stripe_headers,
+    stripe_invoice,
     stripe_payment_intent,
     stripe_session,
+    stripe_subscription,
 )
 
 pytestmark = pytest.mark.django_db
@@ -689,3 +691,256 @@ def test_the_webhook_needs_no_session_nor_csrf(account):
         account.webhook_path(), data=body, content_type="application/json", **stripe_headers(body)
     )
     assert response.status_code == 200
+
+
+# --- Subscriptions (monthly gifts by card) ------------------------------------------------
+
+KEY = "recurring:6f1c1e0a-2b3c-4d5e-8f70-0123456789ab"
+
+
+def subscribe(association, **fields):
+    fields.setdefault("provider", "stripe")
+    fields.setdefault("amount_cents", 1500)
+    fields.setdefault("description", "Don mensuel — Les Amis du Quartier")
+    fields.setdefault("return_url", "https://asso.example.org/merci")
+    fields.setdefault("cancel_url", "https://asso.example.org/don")
+    fields.setdefault("key", KEY)
+    with scope(association=association), translation.override("en"):
+        return online.subscription_start(association=association, **fields)
+
+
+def test_a_subscription_checkout_asks_for_a_monthly_price(fake, association, tresorier):
+    stripe_account(association, tresorier, base_url=fake.base_url)
+    checkout = subscribe(association, payer_email="camille.roux@example.org")
+    assert checkout.url.startswith("https://checkout.stripe.com/c/pay/cs_test_")
+    params = dict(fake.session_params[KEY])
+    assert params["mode"] == "subscription"
+    assert params["line_items[0][price_data][recurring][interval]"] == "month"
+    assert params["line_items[0][price_data][unit_amount]"] == "1500"
+    assert params["line_items[0][price_data][currency]"] == "eur"
+    assert params["subscription_data[metadata][essaim_key]"] == KEY
+    assert params["metadata[essaim_key]"] == KEY
+    assert params["customer_email"] == "camille.roux@example.org"
+    # The same gift started twice is one session (Idempotency-Key).
+    assert subscribe(association, payer_email="camille.roux@example.org") == checkout
+    assert len(fake.sessions) == 1
+
+
+def test_helloasso_takes_no_subscription(fake, association, tresorier):
+    from .provider_fakes import helloasso_account
+
+    helloasso_account(association, tresorier, base_url=fake.base_url)
+    with pytest.raises(ValidationError, match="no monthly payments by card"):
+        subscribe(association, provider="helloasso")
+    assert fake.requests == []
+    with scope(association=association):
+        assert online.subscriptions_offered(association) is None
+    stripe_account(association, tresorier, base_url=fake.base_url)
+    with scope(association=association):
+        assert online.subscriptions_offered(association).provider == "stripe"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"amount_cents": 0}, "amount_cents"),
+        ({"key": "recurring:<x>"}, "idempotency_key"),
+        ({"description": ""}, "description"),
+        ({"provider": "paypal"}, "provider"),
+    ],
+)
+def test_a_bad_subscription_start_is_refused_before_calling_stripe(
+    fake, association, tresorier, fields, field
+):
+    stripe_account(association, tresorier, base_url=fake.base_url)
+    with pytest.raises(ValidationError) as info:
+        subscribe(association, **fields)
+    assert field in info.value.message_dict
+    assert fake.requests == []
+
+
+@pytest.fixture
+def remote(fake, association, tresorier):
+    """A Stripe subscription of 15 € a month, at the fake Stripe."""
+    stripe_account(association, tresorier, base_url=fake.base_url)
+    subscribe(association)
+    return fake.add_subscription(fake.sessions[KEY])
+
+
+def call(association, action, reference, **arguments):
+    with scope(association=association), translation.override("en"):
+        online.subscription_call(
+            action, association=association, provider="stripe", reference=reference, **arguments
+        )
+
+
+def test_pause_until_a_day_then_resume(fake, association, remote):
+    until = dt.date(2031, 3, 1)
+    call(association, "pause", remote["id"], until=until)
+    midnight = timezone.make_aware(dt.datetime(2031, 3, 1))
+    assert remote["pause_collection"] == {
+        "behavior": "void",
+        "resumes_at": int(midnight.timestamp()),
+    }
+    call(association, "resume", remote["id"])
+    assert remote["pause_collection"] is None
+    call(association, "pause", remote["id"])
+    assert remote["pause_collection"] == {"behavior": "void", "resumes_at": None}
+    assert fake.calls("POST", f"/v1/subscriptions/{remote['id']}") == 3
+
+
+def test_a_new_amount_updates_the_item_with_the_same_product_and_no_proration(
+    fake, association, remote
+):
+    call(association, "change_amount", remote["id"], amount_cents=2250, description="Don")
+    [(_, params)] = fake.subscription_updates
+    form = dict(params)
+    [item] = remote["items"]["data"]
+    assert form["items[0][id]"] == item["id"]
+    assert form["items[0][price_data][product]"] == "prod_FakeMonthlyGift"
+    assert form["items[0][price_data][unit_amount]"] == "2250"
+    assert form["items[0][price_data][recurring][interval]"] == "month"
+    assert form["proration_behavior"] == "none"
+    assert item["price"]["unit_amount"] == 2250
+    assert fake.calls("GET", f"/v1/subscriptions/{remote['id']}") == 1
+
+
+def test_cancel_and_cancel_again(fake, association, remote):
+    call(association, "cancel", remote["id"])
+    assert remote["status"] == "canceled"
+    call(association, "cancel", remote["id"])  # already cancelled: not an error
+    with pytest.raises(ValidationError, match="refused"):
+        call(association, "pause", remote["id"])  # Stripe refuses to pause it
+
+
+def test_an_unknown_or_malformed_subscription_is_refused(fake, association, remote):
+    with pytest.raises(ValidationError, match="refused"):
+        call(association, "cancel", "sub_1Unknown000")
+    calls = len(fake.requests)
+    for reference in ("", "sub_../../v1/charges", "cus_123", "sub_1?x=1"):
+        with pytest.raises(ValidationError, match="refused"):
+            call(association, "pause", reference)
+    assert len(fake.requests) == calls  # never sent
+
+
+def test_subscription_calls_without_keys_or_with_stripe_down(fake, association, remote):
+    fake.down = True
+    with pytest.raises(ValidationError, match="cannot be reached"):
+        call(association, "resume", remote["id"])
+    with scope(association=association):
+        online.ProviderAccount.objects.filter(association=association).update(secret_key="")
+    with pytest.raises(ValidationError, match="no longer set up"):
+        call(association, "resume", remote["id"])
+
+
+def invoice(kind="invoice.paid", *, pi="pi_3Inv001", metadata=None, **fields):
+    body = stripe_invoice(
+        pi,
+        "sub_1FakeAbc001",
+        metadata={"essaim_key": KEY} if metadata is None else metadata,
+        period_start=fields.pop("period_start", NOW - 100),
+        paid=kind == "invoice.paid",
+    )
+    body.update(fields)
+    return stripe_event(kind, body, created=NOW - 50)
+
+
+def test_an_invoice_paid_is_the_months_payment():
+    message = _read(invoice())
+    [event] = message.events
+    local = timezone.localtime(dt.datetime.fromtimestamp(NOW - 100, tz=dt.UTC))
+    assert event.metadata["essaim_key"] == f"{KEY}:{local:%Y-%m}"
+    assert event.provider_reference == "pi_3Inv001" and event.status == "succeeded"
+    assert event.amount_cents == 1500 and event.method == "card_online"
+    assert event.paid_at == dt.datetime.fromtimestamp(NOW - 40, tz=dt.UTC)
+    [link] = message.subscriptions
+    assert (link.provider_reference, link.key, link.state) == ("sub_1FakeAbc001", KEY, "")
+
+
+def test_a_failed_invoice_is_a_failed_payment():
+    [event] = _read(invoice("invoice.payment_failed")).events
+    assert event.status == "failed" and event.amount_cents == 1500 and event.paid_at is None
+
+
+@pytest.mark.parametrize(
+    ("body", "note"),
+    [
+        (invoice(pi=None), "an invoice without payment (nothing to pay)"),
+        (invoice(currency="usd"), "not in euros"),
+        (invoice(metadata={}), "a subscription Essaim did not start"),
+        (
+            invoice(subscription=None, lines={"object": "list", "data": []}),
+            "not a subscription's invoice",
+        ),
+    ],
+)
+def test_invoices_with_nothing_to_record(body, note):
+    message = _read(body)
+    assert message.events == [] and message.note == note
+
+
+def _read(body: bytes):
+    class Account:
+        webhook_secret = type("S", (), {"reveal": lambda self: STRIPE_SIGNING_SECRET})()
+        secret_key = type("S", (), {"reveal": lambda self: STRIPE_SECRET_KEY})()
+
+    headers = {"Stripe-Signature": stripe_headers(body)["HTTP_STRIPE_SIGNATURE"]}
+    return adapter.Stripe().read_webhook(Account(), body, headers)
+
+
+def test_subscription_updates_and_deletions_are_read():
+    sub = stripe_subscription(
+        "sub_1FakeAbc001",
+        amount=2000,
+        metadata={"essaim_key": KEY},
+        pause_collection={"behavior": "void", "resumes_at": NOW + 86400 * 10},
+    )
+    [paused] = _read(stripe_event("customer.subscription.updated", sub, created=NOW)).subscriptions
+    assert paused.state == "paused" and paused.amount_cents == 2000
+    assert paused.paused_until == timezone.localdate(
+        dt.datetime.fromtimestamp(NOW + 86400 * 10, tz=dt.UTC)
+    )
+    active = {**sub, "pause_collection": None, "status": "past_due"}
+    [event] = _read(
+        stripe_event("customer.subscription.updated", active, created=NOW)
+    ).subscriptions
+    assert event.state == "active" and event.paused_until is None
+    [gone] = _read(stripe_event("customer.subscription.deleted", sub, created=NOW)).subscriptions
+    assert gone.state == "cancelled" and gone.key == KEY
+    incomplete = {**active, "status": "incomplete"}
+    [event] = _read(
+        stripe_event("customer.subscription.updated", incomplete, created=NOW)
+    ).subscriptions
+    assert event.state == ""
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"object": "invoice", "subscription": "sub_../x", "lines": {}},
+        {"object": "subscription", "id": "cus_123"},
+        {"object": "charge"},
+    ],
+)
+def test_hostile_subscription_payloads_are_refused(obj):
+    kind = "invoice.paid" if obj["object"] == "invoice" else "customer.subscription.updated"
+    if obj["object"] == "charge":
+        kind = "customer.subscription.deleted"
+    with pytest.raises(WebhookRefused):
+        _read(stripe_event(kind, obj, created=NOW))
+
+
+def test_a_one_off_checkout_still_reads_as_before_and_a_subscription_one_links():
+    session = {**stripe_session("pi_3Abc001"), "mode": "subscription", "payment_intent": None}
+    session.update(subscription="sub_1FakeAbc001", metadata={"essaim_key": KEY})
+    message = _read(stripe_event("checkout.session.completed", session, created=NOW))
+    assert message.events == []
+    [link] = message.subscriptions
+    assert link.provider_reference == "sub_1FakeAbc001" and link.key == KEY
+    expired = _read(
+        stripe_event("checkout.session.expired", {**session, "subscription": None}, created=NOW)
+    )
+    [event] = expired.subscriptions
+    assert event.state == "cancelled" and event.provider_reference == ""
+    one_off = _read(stripe_event("checkout.session.expired", stripe_session("pi_1"), created=NOW))
+    assert one_off.subscriptions == [] and one_off.events == []

@@ -279,6 +279,8 @@ def _monthly_export(person) -> list[dict]:
             "cancelled_at": gift.cancelled_at.isoformat() if gift.cancelled_at else "",
             "campaign": gift.campaign.title if gift.campaign else "",
             "mandate": gift.mandate.rum if gift.mandate else "",
+            "paid_by": gift.method,
+            "card_subscription": gift.provider_reference,
             "source": gift.source,
             "failed_debits": gift.failed_debits,
         }
@@ -289,9 +291,19 @@ def _monthly_export(person) -> list[dict]:
 
 
 def _monthly_erase(person) -> None:
-    """Nobody is debited after being forgotten: the monthly gift stops, and forgets them."""
+    """Nobody is debited after being forgotten: the monthly gift stops, and forgets them (a
+    card gift's Stripe subscription is cancelled once the erasure is committed)."""
+    from .recurring import cancel_subscriptions_after_commit
+
     now = timezone.now()
     gifts = RecurringGift.objects.filter(association_id=person.association_id, person=person)
+    cancel_subscriptions_after_commit(
+        person.association,
+        gifts.filter(method=RecurringGift.Method.CARD_ONLINE)
+        .exclude(status=RecurringGift.Status.CANCELLED)
+        .exclude(provider_reference="")
+        .values_list("provider_reference", flat=True),
+    )
     gifts.exclude(status=RecurringGift.Status.CANCELLED).update(
         status=RecurringGift.Status.CANCELLED, cancelled_at=now, updated_at=now
     )
@@ -323,10 +335,13 @@ registry.register(
         label=_("Monthly gifts"),
         data=_(
             "Your monthly gift: amount, since when, pauses, when it stopped, the campaign, "
-            "the reference of its direct debit mandate, the debits that failed in a row."
+            "the reference of its direct debit mandate or of its card subscription at Stripe, "
+            "the payments that failed in a row."
         ),
         purpose=_("Debiting your monthly gift as you asked, and letting you change or stop it."),
-        legal_basis=_("The monthly gift you signed up for (with its SEPA mandate)."),
+        legal_basis=_(
+            "The monthly gift you signed up for (with its SEPA mandate or card subscription)."
+        ),
         retention=_(
             "While the monthly gift runs, then three years after it stopped; the gifts it "
             "brought stay with the accounts. Erasing your data stops it at once."

@@ -255,6 +255,43 @@ def _pause_at_provider(association: Association, gift_pk: int) -> None:
             )
 
 
+def cancel_subscriptions_after_commit(association: Association, references) -> None:
+    """Cancel these Stripe subscriptions once the caller's transaction is committed (an
+    erasure: it must not fail because Stripe is down; a failure is logged for the team)."""
+    references = list(references)
+    if not references:
+        return
+
+    def cancel():
+        with scope(association=association):
+            for reference in references:
+                try:
+                    online.subscription_call(
+                        "cancel",
+                        association=association,
+                        provider=CARD_PROVIDER,
+                        reference=reference,
+                    )
+                except ValidationError as error:
+                    logger.error(
+                        "Stripe subscription %s of an erased donor not cancelled, cancel it "
+                        "in Stripe's dashboard: %s",
+                        reference,
+                        " ".join(error.messages),
+                    )
+                    # The team sees it in the activity log.
+                    audit_log(
+                        association=association,
+                        actor=None,
+                        action="recurring.stripe_cancel_failed",
+                        object_type="subscription",
+                        object_id=reference,
+                        object_repr=reference,
+                    )
+
+    transaction.on_commit(cancel)
+
+
 # --- When the subscription changes at the payment service ---------------------------------
 
 

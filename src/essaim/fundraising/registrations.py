@@ -38,6 +38,9 @@ register_action_labels(
         "recurring.cancel": _("Monthly gift stopped"),
         "recurring.debit_failed": _("Debit of a monthly gift failed"),
         "recurring.auto_pause": _("Monthly gift paused after failed debits"),
+        "recurring.stripe_cancel_failed": _(
+            "Stripe subscription of an erased donor to cancel by hand in Stripe"
+        ),
     }
 )
 # The activity log shows what changed in the tax receipt settings and campaigns by these names.
