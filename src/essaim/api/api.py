@@ -16,11 +16,17 @@ from ninja.throttling import AuthRateThrottle
 
 from .auth import TokenAuth
 from .fundraising import campaign_router, gift_router, receipt_router
+from .governance import assembly_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
 from .mobilisation import petition_router
 from .payments import mandate_router, payment_router
 from .routers import association_router, person_router
+from .volunteering import (
+    application_router as volunteer_application_router,
+)
+from .volunteering import catalogue_router, profile_router
+from .volunteering import mission_router as volunteer_mission_router
 
 
 class TokenRateThrottle(AuthRateThrottle):
@@ -145,7 +151,12 @@ api.add_router("/sepa-mandates", mandate_router)
 api.add_router("/gifts", gift_router)
 api.add_router("/tax-receipts", receipt_router)
 api.add_router("/campaigns", campaign_router)
+api.add_router("/assemblies", assembly_router)
 api.add_router("/petitions", petition_router)
+api.add_router("/volunteer-profile", profile_router)
+api.add_router("/missions", volunteer_mission_router)
+api.add_router("/mission-catalogue", catalogue_router)
+api.add_router("/volunteer-applications", volunteer_application_router)
 
 # Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
 # answers in the API's error shape, not with the HTML page of the site.
