@@ -141,6 +141,10 @@ def test_with_stripe_the_form_offers_monthly_by_card_and_starts_a_subscription(
     with scope(association=association):
         intent = GiftIntent.objects.get(recurring=gift)
     assert intent.method == "online" and intent.monthly and intent.status == "pending"
+    thanks = client.get(
+        reverse("donate:thanks", kwargs={"slug": association.slug, "campaign_slug": campaign.slug})
+    ).content.decode()
+    assert "by card is set up: its first payment is being confirmed" in thanks
     [params] = fake.session_params.values()
     form = dict(params)
     assert form["mode"] == "subscription"
