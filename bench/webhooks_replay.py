@@ -6,7 +6,9 @@ Payment per provider payment. Correctness is the target; the throughput is print
 What is sent: 300 Stripe payments (PaymentIntents) of random amounts. Each has its success
 (checkout.session.completed); 20 % are refunded later (charge.refunded); 10 % had a declined
 card first (payment_intent.payment_failed); 5 % are asynchronous (a session completed
-"unpaid", then checkout.session.async_payment_succeeded). Every event is delivered 2 to 5
+"unpaid", then checkout.session.async_payment_succeeded); 10 % are a month of a card
+subscription (invoice.paid, a third of them after an invoice.payment_failed of the same
+invoice: the payment is keyed "<subscription key>:<YYYY-MM>"). Every event is delivered 2 to 5
 times (Stripe delivers at least once), 1,000 deliveries in all, shuffled: some refunds arrive
 before the success they refund, some failures after the success that followed them.
 
@@ -17,6 +19,7 @@ one Payment per PaymentIntent, in its final state (refunded, or received), with 
 one delivery record per event, whose attempts add up to 1,000; every answer a 200.
 """
 
+import datetime as dt
 import json
 import random
 import threading
@@ -32,6 +35,7 @@ from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django.db.models import Count, Sum
 from django.test import override_settings
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from essaim.core import services as core_services
@@ -147,12 +151,57 @@ def _session(reference: str, amount: int, payment_status: str) -> dict:
     }
 
 
+def _invoice(reference: str, amount: int, start: int, paid: bool) -> dict:
+    subscription = "sub_1Bench" + reference[9:]
+    metadata = {"essaim_key": f"bench-sub:{reference}"}
+    return {
+        "id": "in_1Bench" + reference[9:],
+        "object": "invoice",
+        "amount_due": amount,
+        "amount_paid": amount if paid else 0,
+        "billing_reason": "subscription_cycle",
+        "created": start,
+        "currency": "eur",
+        "customer_email": "donateur@example.org",
+        "customer_name": "Donatrice Mensuelle",
+        "lines": {
+            "object": "list",
+            "data": [
+                {
+                    "object": "line_item",
+                    "amount": amount,
+                    "metadata": metadata,
+                    "period": {"start": start, "end": start + 30 * 86400},
+                    "subscription": subscription,
+                }
+            ],
+        },
+        "payment_intent": reference,
+        "status": "paid" if paid else "open",
+        "status_transitions": {"paid_at": start + 60 if paid else None},
+        "subscription": subscription,
+        "subscription_details": {"metadata": metadata},
+    }
+
+
+def _month_key(reference: str, start: int) -> str:
+    local = timezone.localtime(dt.datetime.fromtimestamp(start, tz=dt.UTC))
+    return f"bench-sub:{reference}:{local.year:04d}-{local.month:02d}"
+
+
 def build_deliveries(seed: int = 4242) -> tuple[list[Delivery], dict[str, tuple[int, str]]]:
     """The shuffled deliveries, and what each PaymentIntent must end as: (amount, status)."""
+    deliveries, expected, _keys = build_all(seed)
+    return deliveries, expected
+
+
+def build_all(seed: int = 4242):
+    """build_deliveries, and the idempotency key each PaymentIntent's payment must carry."""
     rng = random.Random(seed)
     now = int(time.time())
     events: list[tuple[str, str, str, bytes]] = []  # (reference, event id, kind, body)
     expected: dict[str, tuple[int, str]] = {}
+    keys: dict[str, str] = {}
     counter = iter(range(1, 100_000))
 
     def add(reference, kind, event_type, obj, created):
@@ -164,7 +213,16 @@ def build_deliveries(seed: int = 4242) -> tuple[list[Delivery], dict[str, tuple[
         amount = rng.randrange(500, 20_001, 100)
         paid_at = now - 7200 + index
         roll = rng.random()
-        if roll < 0.05:  # asynchronous: awaited first, received later
+        keys[reference] = f"bench:{reference}"
+        if roll >= 0.90:  # a month of a card subscription
+            start = paid_at - 3600
+            keys[reference] = _month_key(reference, start)
+            if roll >= 0.9667:  # declined first, paid on Stripe's retry of the same invoice
+                failed = _invoice(reference, amount, start, paid=False)
+                add(reference, "failure", "invoice.payment_failed", failed, paid_at - 120)
+            paid = _invoice(reference, amount, start, paid=True)
+            add(reference, "success", "invoice.paid", paid, paid_at)
+        elif roll < 0.05:  # asynchronous: awaited first, received later
             unpaid, paid = (
                 _session(reference, amount, "unpaid"),
                 _session(reference, amount, "paid"),
@@ -194,7 +252,8 @@ def build_deliveries(seed: int = 4242) -> tuple[list[Delivery], dict[str, tuple[
                 "billing_details": {"email": "donateur@example.org", "name": "Donatrice"},
                 "created": paid_at,
                 "currency": "eur",
-                "metadata": {"essaim_key": f"bench:{reference}"},
+                # An invoice's charge carries no metadata of ours (Stripe copies none).
+                "metadata": {} if roll >= 0.90 else {"essaim_key": f"bench:{reference}"},
                 "payment_intent": reference,
                 "payment_method_details": {"type": "card"},
                 "refunded": True,
@@ -214,7 +273,7 @@ def build_deliveries(seed: int = 4242) -> tuple[list[Delivery], dict[str, tuple[
         for _ in range(n)
     ]
     rng.shuffle(deliveries)
-    return deliveries, expected
+    return deliveries, expected, keys
 
 
 def _out_of_order(deliveries: list[Delivery]) -> tuple[int, int]:
@@ -294,12 +353,14 @@ def webhooks_replay(context: Context) -> Result:
         out("Measured on SQLite: correctness must hold there too; the throughput is indicative.")
     user = data.bench_user()
     association, account = _fresh_account(user)
-    deliveries, expected = build_deliveries()
+    deliveries, expected, keys = build_all()
     refunds_first, failures_late = _out_of_order(deliveries)
     distinct = len({d.event_id for d in deliveries})
     out(
         f"{len(deliveries):,} deliveries of {distinct} events about {len(expected)} payments "
-        f"({sum(1 for a, s in expected.values() if s == 'refunded')} refunded); "
+        f"({sum(1 for a, s in expected.values() if s == 'refunded')} refunded, "
+        f"{sum(1 for k in keys.values() if k.startswith('bench-sub:'))} months of card "
+        f"subscriptions); "
         f"{refunds_first} refunds delivered before their success, {failures_late} declined "
         f"cards delivered after the success."
     )
@@ -338,7 +399,7 @@ def webhooks_replay(context: Context) -> Result:
             per_reference[reference] != 1
             or row["amount_cents"] != amount
             or row["status"] != status
-            or row["idempotency_key"] != f"bench:{reference}"
+            or row["idempotency_key"] != keys[reference]
         ):
             wrong.append(reference)
     strays = [ref for ref in per_reference if ref not in expected]

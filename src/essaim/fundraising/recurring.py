@@ -313,7 +313,8 @@ def on_subscription_event(association: Association, provider: str, event: Subscr
         return False
     gift = _gift_of_subscription(association, event)
     if gift is None:
-        logger.warning("a subscription notification names no monthly gift by card")
+        if (event.key or "").startswith(PREFIX):
+            logger.warning("a subscription notification names no monthly gift by card")
         return False
     changes: dict = {}
     if event.provider_reference and event.provider_reference != gift.provider_reference:
