@@ -20,6 +20,7 @@ MODULES: tuple[str, ...] = (
     "receipts_pdf",
     "webhooks_replay",
     "votes_count",
+    "petition_sign",
 )
 
 

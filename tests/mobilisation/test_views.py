@@ -36,7 +36,9 @@ def _back(association, name, petition=None, **kwargs):
     return reverse(f"mobilisation:{name}", kwargs={"association_slug": association.slug, **kwargs})
 
 
-def test_public_page_and_signing_journey(client, association, petition):
+def test_public_page_and_signing_journey(
+    client, association, petition, django_capture_on_commit_callbacks
+):
     response = client.get(_page(petition))
     assert response.status_code == 200
     assert petition.title in response.content.decode()
@@ -51,7 +53,8 @@ def test_public_page_and_signing_journey(client, association, petition):
     assert response.status_code == 200 and "Confirm my signature" in response.content.decode()
     with scope(association=association):
         assert Signature.objects.get().status == Signature.Status.PENDING
-    response = client.post(link)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(link)
     assert "confirmed and counted" in response.content.decode()
     with scope(association=association):
         signature = Signature.objects.get()

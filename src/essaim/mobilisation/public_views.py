@@ -236,7 +236,7 @@ def confirm(request, token: str):
             "petition": petition,
             "signature": signature,
             "outcome": outcome,
-            "count": services.petition_count(petition, fresh=outcome == "confirmed"),
+            "count": services.petition_count(petition),
             "share": share_links(petition) if outcome in ("confirmed", "already") else [],
             "petition_url": services.petition_url(petition),
         }

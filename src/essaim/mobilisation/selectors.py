@@ -7,7 +7,9 @@ from django.db.models.functions import TruncHour
 
 from .departements import OTHER, departement_name
 from .models import Petition, PetitionCounter, Signature
-from .services import petition_count  # noqa: F401  (re-exported: the count is a read)
+from .services import petition_count
+
+SMALL = 1000
 
 
 def petitions_with_counts(association):
@@ -20,15 +22,20 @@ def petitions_with_counts(association):
 def breakdown(petition: Petition, limit: int = 12, cached: bool = True) -> list[dict]:
     """Confirmed signatures by département, largest first (cached a minute on public pages)."""
     key = f"mobilisation:petition-breakdown:{petition.pk}"
-    rows = cache.get(key) if cached else None
-    if rows is None:
+    count = petition_count(petition)
+    entry = cache.get(key) if cached else None
+    # Kept a minute during a surge; recomputed as soon as the count moves while it is small
+    # (a few hundred rows to group: cheap, and the first signers see themselves).
+    if entry is None or (entry[0] != count and count < SMALL):
         rows = list(
             Signature.objects.filter(petition=petition, status=Signature.Status.CONFIRMED)
             .values("departement")
             .annotate(n=Count("id"))
             .order_by("-n", "departement")
         )
-        cache.set(key, rows, 60)
+        cache.set(key, (count, rows), 60)
+    else:
+        rows = entry[1]
     total = sum(r["n"] for r in rows) or 1
     out = []
     for row in rows[:limit]:

@@ -6,6 +6,7 @@ row and adds one to a random counter shard (models.SHARDS rows per petition), in
 transaction. Nothing serialises signers on one hot row.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -440,6 +441,7 @@ def signature_confirm(*, signature: Signature) -> str:
             status = current.first()
             return "invalidated" if status == Signature.Status.INVALIDATED else "already"
         _shard_add(signature.petition_id, association.pk, 1)
+        transaction.on_commit(lambda: _count_bump(signature.petition_id))
         person = _signer_person(association, signature)
         Signature.objects.filter(pk=signature.pk).update(person=person)
         if signature.updates:
@@ -485,6 +487,14 @@ def _signer_person(association: Association, signature: Signature) -> Person:
 
 def _count_key(petition_id: int) -> str:
     return f"mobilisation:petition-count:{petition_id}"
+
+
+def _count_bump(petition_id: int) -> None:
+    """One more confirmed signature: the cached count follows at once (an atomic increment
+    in Redis; the shards stay the truth, read again when the cache entry expires)."""
+    # Not cached (ValueError): the next read sums the shards.
+    with contextlib.suppress(ValueError):
+        cache.incr(_count_key(petition_id))
 
 
 def petition_count(petition: Petition, *, fresh: bool = False) -> int:
