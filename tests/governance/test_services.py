@@ -462,12 +462,21 @@ def test_quorum_counts_present_and_represented_once(association, presidente, con
     quorum = selectors.quorum_of(assembly)
     assert (quorum.status.present, quorum.status.represented) == (0, 2)
     assert quorum.status.required == 2 and quorum.status.reached
-    # The giver came after all (the meeting already open): present, no longer represented.
+    # A giver comes after all, before the opening: their proxy is revoked, they vote.
     services.attendance_check_in(
         association=association, acting_user=presidente, assembly=assembly, person=m[1]
     )
+    assert not selectors.live_proxies(assembly).filter(giver=m[1]).exists()
     quorum = selectors.quorum_of(assembly)
     assert (quorum.status.present, quorum.status.represented) == (1, 1)
+    # Another one comes once the meeting is open: the proxy stays (frozen) but counts once.
+    services.assembly_open(association=association, acting_user=presidente, assembly=assembly)
+    services.attendance_check_in(
+        association=association, acting_user=presidente, assembly=assembly, person=m[2]
+    )
+    assert selectors.live_proxies(assembly).filter(giver=m[2]).exists()
+    quorum = selectors.quorum_of(assembly)
+    assert (quorum.status.present, quorum.status.represented) == (2, 0)
 
 
 def test_weighted_quorum(association, presidente, make_members, make_assembly, convene, scoped):

@@ -546,12 +546,23 @@ def attendance_check_in(
         checked_in_at=timezone.now(),
         checked_in_by=acting_user if getattr(acting_user, "is_authenticated", False) else None,
     )
+    # A member who gave a proxy and came after all votes themselves: before the opening the
+    # proxy is revoked (its holder gets the place back); once open, proxies are frozen and
+    # the quorum and the votes leave out the proxy of a giver who is present.
+    revoked = 0
+    if not assembly.proxies_frozen:
+        now = timezone.now()
+        revoked = (
+            selectors.live_proxies(assembly)
+            .filter(giver=person)
+            .update(revoked_at=now, updated_at=now)
+        )
     audit_log(
         association=association,
         actor=acting_user,
         action="assembly.check_in",
         obj=assembly,
-        data={"person": str(person.uuid), "method": method},
+        data={"person": str(person.uuid), "method": method, "proxy_revoked": bool(revoked)},
     )
     return attendance
 
