@@ -640,3 +640,20 @@ def test_an_erasure_is_not_stopped_by_stripe_being_down(
     with scopes_disabled():
         log = AuditLog.objects.get(action="recurring.stripe_cancel_failed")
     assert log.object_id == subscription["id"]
+
+
+def test_the_stripe_settings_list_the_subscription_events_to_choose(
+    association, stripe, client_for, tresorier
+):
+    html = client_for(tresorier).get(
+        reverse("payments_admin:online", kwargs={"association_slug": association.slug})
+    )
+    text = html.content.decode().replace("<wbr>", "")
+    for event in (
+        "invoice.paid",
+        "invoice.payment_failed",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "checkout.session.expired",
+    ):
+        assert event in text
