@@ -198,3 +198,166 @@ def persons_datasets() -> Datasets:
     for association in associations:
         refresh_seat(association, user)
     return Datasets(user, *associations, seconds=watch.seconds if generated else 0.0)
+
+
+# --- Volunteering: missions of many associations, volunteer profiles ------------------------
+
+MISSIONS_VERSION = 2
+MISSION_ASSOCIATIONS = 500
+
+
+@dataclass
+class MissionsDataset:
+    associations: int
+    missions: int
+    volunteers: int
+    volunteer_users: list  # a few volunteers with a profile, to sign in as
+    seconds: float
+
+
+def missions_dataset(missions: int = 100_000, volunteers: int = 1_000_000, seed: int = 1901):
+    """Published missions spread over 500 associations and the communes of France (10 %
+    remote), and volunteer profiles (one account each); built once, reused when the counts
+    match. Skills, causes and half-days are drawn from the reference lists."""
+    from django.contrib.auth.hashers import make_password
+
+    from essaim.volunteering import places, services
+    from essaim.volunteering.models import Mission, Responsiveness, VolunteerProfile
+    from essaim.volunteering.reference import CAUSES, DEFAULT_SKILLS
+
+    prefix = f"bench-missions-v{MISSIONS_VERSION}-"
+    skills = [code for code, _label in DEFAULT_SKILLS]
+    causes = [code for code, _label in CAUSES]
+    communes = [c for group in places._by_postcode().values() for c in group]
+    words = (
+        "aide devoirs jardin partagé épicerie solidaire maraude accueil réfugiés atelier vélo "
+        "collecte alimentaire théâtre enfants personnes âgées visite lecture numérique "
+        "accompagnement administratif sport handicap nettoyage rivière festival buvette "
+        "bricolage ressourcerie cuisine repas partagé chorale musique soutien scolaire"
+    ).split()
+    rng = random.Random(seed)
+    generated = False
+    with Stopwatch() as watch, scopes_disabled():
+        associations = list(Association.objects.filter(slug__startswith=prefix).order_by("pk"))
+        existing = Mission.objects.filter(association__slug__startswith=prefix).count()
+        if len(associations) != MISSION_ASSOCIATIONS or existing != missions:
+            generated = True
+            out(f"Generating {missions:,} missions over {MISSION_ASSOCIATIONS} associations…")
+            Mission.objects.filter(association__slug__startswith=prefix).delete()
+            Association.objects.filter(slug__startswith=prefix).delete()
+            Association.objects.bulk_create(
+                Association(name=f"Bench — Association {i}", slug=f"{prefix}{i}")
+                for i in range(MISSION_ASSOCIATIONS)
+            )
+            associations = list(Association.objects.filter(slug__startswith=prefix).order_by("pk"))
+            Responsiveness.objects.bulk_create(
+                Responsiveness(
+                    association=a,
+                    applications=rng.randint(0, 200),
+                    answered=0,
+                    median_hours=rng.choice((None, 4.0, 30.0, 90.0, 400.0)),
+                )
+                for a in associations
+            )
+            Responsiveness.objects.filter(association__slug__startswith=prefix).update(
+                answered=models_f("applications")
+            )
+            now = timezone.now()
+            batch = []
+            for index in range(missions):
+                association = associations[index % MISSION_ASSOCIATIONS]
+                remote = rng.random() < 0.10
+                commune = rng.choice(communes)
+                mission = Mission(
+                    association=association,
+                    title=" ".join(rng.sample(words, 3)).capitalize(),
+                    description=" ".join(rng.choices(words, k=30)),
+                    cause=rng.choice(causes),
+                    skills=rng.sample(skills, rng.randint(0, 4)),
+                    remote=remote,
+                    postcode="" if remote else commune.postcode,
+                    insee="" if remote else commune.insee,
+                    commune="" if remote else commune.name,
+                    lat=None if remote else commune.lat,
+                    lon=None if remote else commune.lon,
+                    kind=rng.choice(("one_off", "recurring")),
+                    availability=rng.getrandbits(21) & rng.getrandbits(21),
+                    places=rng.randint(1, 20),
+                    status="published",
+                    published_at=now - dt_timedelta(minutes=index),
+                )
+                mission.search_text = services.search_text(mission, association)
+                mission.skill_list = " ".join(mission.skills)
+                batch.append(mission)
+                if len(batch) >= BATCH_SIZE:
+                    Mission.objects.bulk_create(batch)
+                    batch.clear()
+            Mission.objects.bulk_create(batch)
+        prefix_users = "benevole-bench-"
+        have = VolunteerProfile.objects.filter(user__email__startswith=prefix_users).count()
+        if have != volunteers:
+            generated = True
+            out(f"Generating {volunteers:,} volunteer profiles…")
+            User.objects.filter(email__startswith=prefix_users).delete()
+            password = make_password(None)
+            for start in range(0, volunteers, 10_000):
+                users = User.objects.bulk_create(
+                    User(
+                        email=f"{prefix_users}{i}@example.org",
+                        password=password,
+                        first_name="Bénévole",
+                        last_name=str(i),
+                    )
+                    for i in range(start, min(volunteers, start + 10_000))
+                )
+                profiles = []
+                for user in users:
+                    commune = rng.choice(communes)
+                    profiles.append(
+                        VolunteerProfile(
+                            user=user,
+                            skills=rng.sample(skills, rng.randint(1, 6)),
+                            causes=rng.sample(causes, rng.randint(0, 3)),
+                            availability=rng.getrandbits(21),
+                            postcode=commune.postcode,
+                            insee=commune.insee,
+                            commune=commune.name,
+                            lat=commune.lat,
+                            lon=commune.lon,
+                            radius_km=rng.choice((5, 10, 20, 30)),
+                            remote_ok=rng.random() < 0.3,
+                        )
+                    )
+                VolunteerProfile.objects.bulk_create(profiles)
+        with connection.cursor() as cursor:
+            for model in (Mission, VolunteerProfile, User):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(
+                    f"VACUUM ANALYZE {table}"
+                    if connection.vendor == "postgresql"
+                    else f"ANALYZE {table}"
+                )
+        sample = list(
+            User.objects.filter(email__startswith=prefix_users).order_by("pk")[
+                : volunteers : max(1, volunteers // 50)
+            ]
+        )
+    return MissionsDataset(
+        associations=MISSION_ASSOCIATIONS,
+        missions=missions,
+        volunteers=volunteers,
+        volunteer_users=sample,
+        seconds=watch.seconds if generated else 0.0,
+    )
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
+
+
+def dt_timedelta(**kwargs):
+    import datetime
+
+    return datetime.timedelta(**kwargs)

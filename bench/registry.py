@@ -21,6 +21,8 @@ MODULES: tuple[str, ...] = (
     "webhooks_replay",
     "votes_count",
     "petition_sign",
+    "missions_search",
+    "missions_for_you",
 )
 
 

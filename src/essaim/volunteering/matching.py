@@ -36,7 +36,7 @@ WEIGHTS = {"skills": 40, "distance": 25, "availability": 20, "responsiveness": 1
 MAX_CANDIDATES = 5000
 DEFAULT_SEARCH_RADIUS_KM = 30
 FAST_HOURS, SLOW_HOURS = 24.0, 14 * 24.0
-COLUMNS = ("id", "skills", "lat", "lon", "remote", "availability", "association_id", "published_at")
+COLUMNS = ("id", "skill_list", "lat", "lon", "remote", "availability", "association_id")
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,8 @@ def _distance(seeker: Seeker, lat, lon) -> float | None:
 def score_rows(rows, seeker: Seeker) -> list[dict]:
     resp = _responsiveness(row[6] for row in rows)
     scored = []
-    for mission_id, skills, lat, lon, remote, availability, association_id, published_at in rows:
+    for mission_id, skill_list, lat, lon, remote, availability, association_id in rows:
+        skills = skill_list.split()
         distance = None if remote else _distance(seeker, lat, lon)
         parts = {
             "skills": skills_part(skills, seeker.skills),
@@ -145,7 +146,6 @@ def score_rows(rows, seeker: Seeker) -> list[dict]:
                 "id": mission_id,
                 "score": match_score(**parts),
                 "distance_km": distance,
-                "published_at": published_at,
             }
         )
     return scored

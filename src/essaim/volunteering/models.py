@@ -107,6 +107,9 @@ class Mission(BaseModel):
     published_at = models.DateTimeField(null=True, blank=True)
     # Folded title, description, commune and association name: accent-insensitive search.
     search_text = models.TextField(default="", blank=True, editable=False)
+    # The skills again, space-separated: the catalogue scores thousands of rows per search and
+    # reads this plain column rather than decoding JSON for each.
+    skill_list = models.CharField(max_length=1000, default="", blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

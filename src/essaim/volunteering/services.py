@@ -292,6 +292,7 @@ def _validate_mission(association: Association, mission: Mission) -> None:
     if errors:
         raise ValidationError(errors)
     mission.search_text = search_text(mission, association)
+    mission.skill_list = " ".join(mission.skills)
 
 
 def search_text(mission: Mission, association: Association) -> str:
