@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from essaim.core.models import Association
@@ -87,37 +87,46 @@ def quorum_of(assembly: Assembly) -> Quorum:
 
     A member who gave a proxy and came after all counts as present, not represented: no
     vote is counted twice. Proxies of givers or held by members who no longer have voting
-    rights do not count. Three queries whatever the size of the association."""
+    rights do not count. Counted in the database (one aggregate each for the voters, the
+    present and the represented): the box is polled every few seconds during check-in,
+    and a large association's members are never read into Python."""
     association = assembly.association
     rules = rules_for(association)
-    weights = voting_weights(association, assembly_day(assembly))
-    present_ids = set(
-        Attendance.objects.filter(association=association, assembly=assembly).values_list(
-            "person_id", flat=True
-        )
+    day = assembly_day(assembly)
+    voting = _voting_memberships(association, day)
+    # One row per person with their highest weight; aggregating over it makes Django wrap
+    # it in a subquery.
+    per_person = voting.values("person_id").annotate(weight=Max("membership_type__voting_weight"))
+    present_ids = Attendance.objects.filter(association=association, assembly=assembly).values(
+        "person_id"
     )
-    present_ids &= weights.keys()
-    represented_ids = {
-        giver
-        for giver, holder in live_proxies(assembly).values_list("giver_id", "holder_id")
-        if giver in weights and giver not in present_ids and holder in weights
-    }
+    represented_ids = (
+        live_proxies(assembly)
+        .filter(holder_id__in=voting.values("person_id"))
+        .exclude(giver_id__in=present_ids)
+        .values("giver_id")
+    )
 
-    def weight(ids) -> int:
-        return sum(weights[i] if rules.weighted_votes else 1 for i in ids)
+    def totals(qs) -> tuple[int, int]:
+        row = qs.aggregate(heads=Count("person_id"), weights=Sum("weight"))
+        heads = row["heads"] or 0
+        return heads, (row["weights"] or 0) if rules.weighted_votes else heads
 
+    heads_voters, voters = totals(per_person)
+    heads_present, present = totals(per_person.filter(person_id__in=present_ids))
+    heads_represented, represented = totals(per_person.filter(person_id__in=represented_ids))
     status = quorum_status(
-        voters=weight(weights.keys()),
-        present=weight(present_ids),
-        represented=weight(represented_ids),
+        voters=voters,
+        present=present,
+        represented=represented,
         rule=rules.quorum_for(assembly.kind, assembly.convocation_number),
     )
     return Quorum(
         status=status,
         weighted=rules.weighted_votes,
-        heads_present=len(present_ids),
-        heads_represented=len(represented_ids),
-        heads_voters=len(weights),
+        heads_present=heads_present,
+        heads_represented=heads_represented,
+        heads_voters=heads_voters,
     )
 
 
