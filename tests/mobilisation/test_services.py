@@ -310,3 +310,9 @@ def test_retention(association, petition, sign):
         Signature.objects.update(created_at=timezone.now() - dt.timedelta(days=100))
         assert _retention(timezone.now()) >= 2
         assert list(Signature.objects.values_list("email", "ip_hash")) == [("kept@example.org", "")]
+
+
+def test_signing_someone_else_again_and_again_sends_few_emails(association, petition, sign):
+    for _ in range(10):
+        sign(email="victime@example.org")
+    assert OutboxEmail.objects.filter(to="victime@example.org").count() == 4  # 1 + 3 resent

@@ -6,7 +6,6 @@ row and adds one to a random counter shard (models.SHARDS rows per petition), in
 transaction. Nothing serialises signers on one hot row.
 """
 
-import contextlib
 import datetime as dt
 import hashlib
 import ipaddress
@@ -45,6 +44,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 POSTCODE = re.compile(r"^(\d{5}|[A-Za-z0-9 -]{2,10})$")
 MAX_TEXT = 20_000
 MAX_MESSAGE = 5_000
+MAILS_PER_ADDRESS = (3, 3600)  # e-mails about one petition to one address, per hour
 
 
 def confirm_days() -> int:
@@ -373,6 +373,11 @@ def signature_sign(
     existing = Signature.objects.filter(petition=petition, email_canonical=key).first()
     if existing is None or existing.status == Signature.Status.INVALIDATED:
         return "already"  # an invalidated signature is not brought back by signing again
+    # Someone typing another person's address again and again must not flood their inbox:
+    # a few e-mails per address and hour, then the same answer and no e-mail.
+    limit, period = MAILS_PER_ADDRESS
+    if ratelimit.hit_identity(f"petition.mail.{petition.pk}", key, limit=limit, period=period):
+        return "resent" if existing.status == Signature.Status.PENDING else "already"
     with transaction.atomic():
         if existing.status == Signature.Status.PENDING:
             # A fresh link, to the address typed now (the first one may have had a typo
@@ -441,7 +446,7 @@ def signature_confirm(*, signature: Signature) -> str:
             status = current.first()
             return "invalidated" if status == Signature.Status.INVALIDATED else "already"
         _shard_add(signature.petition_id, association.pk, 1)
-        transaction.on_commit(lambda: _count_bump(signature.petition_id))
+        transaction.on_commit(lambda: _count_forget(signature.petition_id))
         person = _signer_person(association, signature)
         Signature.objects.filter(pk=signature.pk).update(person=person)
         if signature.updates:
@@ -489,12 +494,15 @@ def _count_key(petition_id: int) -> str:
     return f"mobilisation:petition-count:{petition_id}"
 
 
-def _count_bump(petition_id: int) -> None:
-    """One more confirmed signature: the cached count follows at once (an atomic increment
-    in Redis; the shards stay the truth, read again when the cache entry expires)."""
-    # Not cached (ValueError): the next read sums the shards.
-    with contextlib.suppress(ValueError):
-        cache.incr(_count_key(petition_id))
+def _count_forget(petition_id: int) -> None:
+    """One more confirmed signature: the next reader sums the shards again (16 rows).
+
+    Not an increment of the cached value: an increment racing with the entry's expiry would
+    recreate it without an expiry (Redis INCR on a missing key) and freeze a wrong count. A
+    reader that summed just before a commit may put back a count one short; it expires
+    within count_cache_seconds(), so the count is exact at rest.
+    """
+    cache.delete(_count_key(petition_id))
 
 
 def petition_count(petition: Petition, *, fresh: bool = False) -> int:
