@@ -316,3 +316,15 @@ def test_signing_someone_else_again_and_again_sends_few_emails(association, peti
     for _ in range(10):
         sign(email="victime@example.org")
     assert OutboxEmail.objects.filter(to="victime@example.org").count() == 4  # 1 + 3 resent
+
+
+def test_periodic_reconciliation_task(association, petition, sign):
+    from essaim.mobilisation.tasks import petitions_reconcile
+
+    sign()
+    _confirm(association, "jeanne@example.org")
+    with scope(association=association):
+        PetitionCounter.objects.filter(petition=petition, shard=5).update(count=7)
+    petitions_reconcile.enqueue()
+    with scope(association=association):
+        assert services.petition_count(petition, fresh=True) == 1
