@@ -3,13 +3,14 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from essaim.core.models import Association
 from essaim.lib.text import search_terms
+from essaim.members import cache as member_cache
 from essaim.members import selectors as member_selectors
-from essaim.members.models import MEMBER_STATUSES, Membership
+from essaim.members.models import MEMBER_STATUSES, Membership, MembershipType
 from essaim.members.services import settings_for as membership_settings_for
 from essaim.people.models import Person
 
@@ -51,8 +52,12 @@ def voting_weights(association: Association, day: dt.date | None = None) -> dict
 
 def voting_members(association: Association, day: dt.date | None = None) -> QuerySet[Person]:
     day = day or timezone.localdate()
-    ids = _voting_memberships(association, day).values("person_id")
-    return Person.objects.filter(association=association, pk__in=ids, erased_at__isnull=True)
+    # EXISTS, not IN: the check-in list walks the contacts' name index and stops after a
+    # page, instead of first collecting every member's id.
+    voting = _voting_memberships(association, day).filter(person_id=OuterRef("pk"))
+    return Person.objects.filter(association=association, erased_at__isnull=True).filter(
+        Exists(voting)
+    )
 
 
 def is_voting_member(person: Person, day: dt.date | None = None) -> bool:
@@ -112,7 +117,7 @@ def quorum_of(assembly: Assembly) -> Quorum:
         heads = row["heads"] or 0
         return heads, (row["weights"] or 0) if rules.weighted_votes else heads
 
-    heads_voters, voters = totals(per_person)
+    heads_voters, voters = _voters_total(association, day, rules.weighted_votes, totals, per_person)
     heads_present, present = totals(per_person.filter(person_id__in=present_ids))
     heads_represented, represented = totals(per_person.filter(person_id__in=represented_ids))
     status = quorum_status(
@@ -130,6 +135,17 @@ def quorum_of(assembly: Assembly) -> Quorum:
     )
 
 
+def _voters_total(association, day, weighted, totals, per_person) -> tuple[int, int]:
+    """The members with voting rights (and their weights), cached until the next membership
+    or membership type change: the box is polled every few seconds, the roll barely moves."""
+    types = MembershipType.objects.filter(association=association).aggregate(
+        latest=Max("updated_at"), count=Count("id")
+    )
+    stamp = f"{types['latest'].timestamp() if types['latest'] else 0}-{types['count']}"
+    key = f"governance-voters:{day}:{int(weighted)}:{stamp}"
+    return tuple(member_cache.cached(association, key, lambda: list(totals(per_person))))
+
+
 def notice_deadline(assembly: Assembly, rules: StatutesRules | None = None) -> dt.date:
     """The last day the convocation may be sent for the notice period to be met."""
     rules = rules or rules_for(assembly.association)
@@ -143,13 +159,25 @@ def notice_met(assembly: Assembly, on: dt.date | None = None) -> bool:
     return on <= notice_deadline(assembly)
 
 
-def check_in_list(assembly: Assembly, query: str = "", limit: int = 200) -> list[dict]:
+SEARCH_IDS = 5000
+# A phone shows this many names; a search finds the others.
+CHECK_IN_ROWS = 100
+
+
+def check_in_list(assembly: Assembly, query: str = "", limit: int = CHECK_IN_ROWS) -> list[dict]:
     """The members with voting rights for the check-in screen, searched by name, e-mail,
     phone or town; each with whether they are present and whom they gave a proxy to."""
     association = assembly.association
     persons = voting_members(association, assembly_day(assembly))
-    for term in search_terms(query):
-        persons = persons.filter(search_text__contains=term)
+    terms = search_terms(query)
+    if terms:
+        # The matching contacts first (trigram index on PostgreSQL), as the member list does
+        # (members.selectors.member_search): then only those are checked for voting rights.
+        matching = Person.objects.filter(association=association, erased_at__isnull=True)
+        for term in terms:
+            matching = matching.filter(search_text__contains=term)
+        ids = list(matching.order_by().values_list("pk", flat=True)[: SEARCH_IDS + 1])
+        persons = persons.filter(pk__in=matching.values("pk") if len(ids) > SEARCH_IDS else ids)
     persons = list(persons.order_by("sort_name", "id")[:limit])
     ids = [p.pk for p in persons]
     present = dict(

@@ -130,6 +130,7 @@ def assembly_detail(request, association_slug: str, assembly_uuid):
     rules = selectors.rules_for(association)
     deadline = selectors.notice_deadline(assembly, rules)
     convocations = assembly.convocations.all()
+    quorum = selectors.quorum_of(assembly)
     return render(
         request,
         "governance/assembly.html",
@@ -143,10 +144,7 @@ def assembly_detail(request, association_slug: str, assembly_uuid):
             "notice_met": selectors.notice_met(assembly),
             "convened_by_email": convocations.filter(channel="email").count(),
             "convened_by_letter": convocations.filter(channel="letter").count(),
-            "voters": selectors.voting_members(
-                association, selectors.assembly_day(assembly)
-            ).count(),
-            "quorum": selectors.quorum_of(assembly),
+            "quorum": quorum,
             "majority_rule": rules.majority_for(assembly.kind),
         },
     )
@@ -189,7 +187,6 @@ def agenda_item_add(request, association_slug: str, assembly_uuid):
             "notice_met": selectors.notice_met(assembly),
             "quorum": selectors.quorum_of(assembly),
             "majority_rule": rules.majority_for(assembly.kind),
-            "voters": selectors.voting_members(association).count(),
         },
         status=422,
     )
@@ -305,6 +302,7 @@ def check_in(request, association_slug: str, assembly_uuid):
         "association": association,
         "assembly": assembly,
         "rows": selectors.check_in_list(assembly, query),
+        "limit": selectors.CHECK_IN_ROWS,
         "query": query,
         "quorum": selectors.quorum_of(assembly),
     }
