@@ -23,6 +23,7 @@ MODULES: tuple[str, ...] = (
     "petition_sign",
     "missions_search",
     "missions_for_you",
+    "governance_checkin",
 )
 
 
