@@ -127,6 +127,7 @@ def test_search_is_accent_insensitive_and_filters(make_mission, other_associatio
     assert found(query="THEATRE") == {b.pk}
     assert found(cause="culture") == {b.pk, c.pk}
     assert found(skills=("theatre",)) == {b.pk}
+    assert found(skills=("web",)) == set()  # a part of a code is not the skill
     assert found(remote=True) == {c.pk}
     assert found(postcode="75011", distance_km=10) == {a.pk}
     assert found(postcode="69001", distance_km=10) == {b.pk}

@@ -83,7 +83,7 @@ def test_profile_refuses_unknown_codes_and_bad_numbers(citizen):
 def test_mission_create_publish_and_audit(association, presidente, make_mission):
     mission = make_mission(publish=False)
     assert mission.status == Mission.Status.DRAFT and mission.commune.startswith("Paris")
-    assert " sk:aide-devoirs " in mission.search_text and "collegiens" in mission.search_text
+    assert mission.skill_list == "aide-devoirs" and "collegiens" in mission.search_text
     with scope(association=association):
         services.mission_set_status(
             association=association, acting_user=presidente, mission=mission, action="publish"

@@ -33,7 +33,7 @@ from . import places
 from .models import Mission, Responsiveness
 
 WEIGHTS = {"skills": 40, "distance": 25, "availability": 20, "responsiveness": 15}
-MAX_CANDIDATES = 5000
+MAX_CANDIDATES = 2000
 DEFAULT_SEARCH_RADIUS_KM = 30
 FAST_HOURS, SLOW_HOURS = 24.0, 14 * 24.0
 COLUMNS = ("id", "skill_list", "lat", "lon", "remote", "availability", "association_id")
@@ -178,7 +178,7 @@ def search(filters: Filters, seeker: Seeker) -> list[dict]:
         if filters.cause:
             missions = missions.filter(cause=filters.cause)
         for skill in filters.skills:
-            missions = missions.filter(search_text__contains=f" sk:{skill} ")
+            missions = missions.filter(skill_list__contains=skill)
         if filters.on_date:
             missions = missions.filter(
                 Q(ends_on__isnull=True) | Q(ends_on__gte=filters.on_date)
@@ -209,6 +209,9 @@ def search(filters: Filters, seeker: Seeker) -> list[dict]:
         rows = list(
             missions.order_by("-published_at", "-id").values_list(*COLUMNS)[:MAX_CANDIDATES]
         )
+        if filters.skills:  # the LIKE above also matches a longer code containing this one
+            wanted = set(filters.skills)
+            rows = [row for row in rows if wanted <= set(row[1].split())]
         scored = score_rows(rows, seeker)
     if radius is not None and not filters.remote:
         scored = [

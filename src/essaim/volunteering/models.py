@@ -130,6 +130,8 @@ class Mission(BaseModel):
         indexes = [
             models.Index(fields=["status", "lat", "lon"], name="mission_status_geo"),
             models.Index(fields=["status", "remote", "-published_at"], name="mission_status_pub"),
+            models.Index(fields=["-published_at", "-id"], name="mission_published_order"),
+            models.Index(fields=["cause", "-published_at"], name="mission_cause_pub"),
         ]
 
     def __str__(self) -> str:

@@ -296,9 +296,8 @@ def _validate_mission(association: Association, mission: Mission) -> None:
 
 
 def search_text(mission: Mission, association: Association) -> str:
-    """Folded words for the catalogue search, with " sk:<skill> " markers for the filters."""
-    words = fold(" ".join((mission.title, mission.description, mission.commune, association.name)))
-    return " " + words + " " + " ".join(f"sk:{code}" for code in mission.skills) + " "
+    """Folded words of the mission for the catalogue's accent-insensitive search."""
+    return fold(" ".join((mission.title, mission.description, mission.commune, association.name)))
 
 
 @transaction.atomic
