@@ -278,11 +278,11 @@ def test_interrupted_sending_resumes(
     calls = {"n": 0}
     original = services._convene_one
 
-    def flaky(assembly, person):
+    def flaky(assembly, person, shared):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("worker killed")
-        return original(assembly, person)
+        return original(assembly, person, shared)
 
     monkeypatch.setattr(services, "CONVENE_CHUNK", 2)
     monkeypatch.setattr(services, "_convene_one", flaky)

@@ -454,6 +454,7 @@ def convocations_send(assembly: Assembly) -> int:
     new members joined), it convenes only those who were not: the unique (assembly, person)
     makes a second convocation impossible. Returns the number of members convened now."""
     association = assembly.association
+    shared = convocation_shared_context(assembly)
     done = 0
     while True:
         already = Convocation.objects.filter(assembly=assembly).values("person_id")
@@ -466,10 +467,10 @@ def convocations_send(assembly: Assembly) -> int:
             return done
         with transaction.atomic():
             for person in batch:
-                done += _convene_one(assembly, person)
+                done += _convene_one(assembly, person, shared)
 
 
-def _convene_one(assembly: Assembly, person: Person) -> int:
+def _convene_one(assembly: Assembly, person: Person, shared: dict) -> int:
     association = assembly.association
     try:
         with transaction.atomic():
@@ -483,7 +484,7 @@ def _convene_one(assembly: Assembly, person: Person) -> int:
                 convocation.outbox_email = email_enqueue(
                     to=person.email,
                     template="assembly_convocation",
-                    context=convocation_context(assembly, person),
+                    context=convocation_context(assembly, person, shared),
                     association=association,
                 )
                 convocation.save(update_fields=["outbox_email"])
@@ -492,19 +493,26 @@ def _convene_one(assembly: Assembly, person: Person) -> int:
     return 1
 
 
-def convocation_context(assembly: Assembly, person: Person) -> dict:
-    base = settings.ESSAIM_BASE_URL
+def convocation_shared_context(assembly: Assembly) -> dict:
+    """What every member's convocation says alike, read once per sending."""
     return {
         "assembly": assembly,
-        "person": person,
         "items": list(assembly.items.prefetch_related("documents")),
         "rules": selectors.rules_for(assembly.association),
-        "portal_url": base + reverse("governance_public:portal"),
+        "portal_url": settings.ESSAIM_BASE_URL + reverse("governance_public:portal"),
+        "starts_at": timezone.localtime(assembly.starts_at),
+    }
+
+
+def convocation_context(assembly: Assembly, person: Person, shared: dict | None = None) -> dict:
+    base = settings.ESSAIM_BASE_URL
+    return {
+        **(shared or convocation_shared_context(assembly)),
+        "person": person,
         "presence_url": base
         + reverse("governance_public:presence", kwargs={"token": presence_token(assembly, person)})
         if assembly.has_online_part
         else "",
-        "starts_at": timezone.localtime(assembly.starts_at),
     }
 
 
