@@ -90,7 +90,7 @@ def mission_page(request, mission_uuid):
             ).first()
     source = (request.GET.get("src") or "")[:40]
     if source:
-        request.session["volunteering_source"] = source
+        request.session[f"volunteering_source:{mission.uuid}"] = source
     return render(
         request,
         "volunteering/public/mission.html",
@@ -114,7 +114,7 @@ def apply(request, mission_uuid):
                     application = services.application_submit(
                         mission=mission,
                         user=request.user,
-                        source=request.session.get("volunteering_source", ""),
+                        source=request.session.get(f"volunteering_source:{mission.uuid}", ""),
                         **form.service_fields(),
                     )
             except ValidationError as error:
