@@ -228,3 +228,26 @@ def test_catalogue_queries_are_bounded(client, make_mission, django_assert_max_n
         make_mission(title=f"Mission {index}")
     with django_assert_max_num_queries(12):
         client.get(reverse("volunteering_public:catalogue"), {"postcode": "75011"})
+
+
+def test_a_postcode_of_several_communes_offers_the_choice(client_for, citizen):
+    from essaim.volunteering import places
+
+    communes = places.communes_for("01090")
+    assert len(communes) > 1
+    client = client_for(citizen)
+    profile_url = reverse("volunteering_public:profile")
+    client.post(profile_url, {"postcode": "01090", "radius_km": "5"})
+    assert VolunteerProfile.objects.get(user=citizen).insee == communes[0].insee
+    page = client.get(profile_url)
+    assert b'name="insee"' in page.content and communes[1].name.encode() in page.content
+    client.post(profile_url, {"postcode": "01090", "insee": communes[1].insee, "radius_km": "5"})
+    assert VolunteerProfile.objects.get(user=citizen).commune == communes[1].name
+    # a postcode of one commune: no choice shown
+    client.post(profile_url, {"postcode": "29200", "insee": communes[1].insee, "radius_km": "5"})
+    client.post(profile_url, {"postcode": "01100", "insee": communes[1].insee, "radius_km": "5"})
+    assert VolunteerProfile.objects.get(user=citizen).postcode == "01100"
+    client.post(profile_url, {"postcode": "29200", "radius_km": "5"})
+    profile = VolunteerProfile.objects.get(user=citizen)
+    assert profile.commune == "Brest"
+    assert b'name="insee"' not in client.get(profile_url).content

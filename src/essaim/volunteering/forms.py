@@ -23,6 +23,45 @@ def _date_field(label, **kwargs):
     )
 
 
+def _add_commune_field(form, label) -> None:
+    """A choice of commune when the postcode (typed or saved) covers several: the page is
+    shown again after a first save, no JavaScript needed."""
+    from django.core.exceptions import ValidationError
+
+    from . import places
+
+    postcode = (form.data.get("postcode") if form.is_bound else None) or form.initial.get(
+        "postcode"
+    )
+    try:
+        communes = places.communes_for(postcode) if postcode else ()
+    except ValidationError:
+        communes = ()
+    if len(communes) > 1:
+        # A plain field with a list: a commune of the previous postcode is ignored (the
+        # service takes the first commune), not refused.
+        form.fields["insee"] = forms.CharField(
+            label=label,
+            required=False,
+            max_length=5,
+            widget=forms.Select(
+                choices=[("", _("Choose your commune"))] + [(c.insee, c.name) for c in communes]
+            ),
+        )
+
+
+class CommuneMixin:
+    @property
+    def commune_field(self):
+        """The bound commune field, or None when the postcode has one commune."""
+        return self["insee"] if "insee" in self.fields else None
+
+
+def _clean_insee(form) -> str:
+    value = form.cleaned_data.get("insee") or ""
+    return value
+
+
 def _postcode_field(label, **kwargs):
     return forms.CharField(
         label=label,
@@ -32,7 +71,7 @@ def _postcode_field(label, **kwargs):
     )
 
 
-class ProfileForm(EssaimForm):
+class ProfileForm(CommuneMixin, EssaimForm):
     skills = forms.MultipleChoiceField(
         label=_("My skills"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -71,6 +110,7 @@ class ProfileForm(EssaimForm):
         from .reference import all_skill_labels
 
         self.fields["skills"].choices = sorted(all_skill_labels().items(), key=lambda c: c[1])
+        _add_commune_field(self, _("My commune"))
 
     @staticmethod
     def initial_from(profile) -> dict:
@@ -81,6 +121,7 @@ class ProfileForm(EssaimForm):
             "causes": profile.causes,
             "availability": slots_from_mask(profile.availability),
             "postcode": profile.postcode,
+            "insee": profile.insee,
             "radius_km": profile.radius_km,
             "remote_ok": profile.remote_ok,
             "languages": profile.languages,
@@ -90,10 +131,11 @@ class ProfileForm(EssaimForm):
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
         data["availability"] = mask_from_slots(data["availability"])
+        data["insee"] = _clean_insee(self)
         return data
 
 
-class MissionForm(EssaimForm):
+class MissionForm(CommuneMixin, EssaimForm):
     title = forms.CharField(label=_("Title"), max_length=150)
     description = forms.CharField(
         label=_("Description"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 6})
@@ -141,6 +183,7 @@ class MissionForm(EssaimForm):
     def __init__(self, *args, association, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["skills"].choices = skill_choices(association)
+        _add_commune_field(self, _("Commune"))
 
     @staticmethod
     def initial_from(mission: Mission) -> dict:
@@ -152,6 +195,7 @@ class MissionForm(EssaimForm):
             "remote": mission.remote,
             "address": mission.address,
             "postcode": mission.postcode,
+            "insee": mission.insee,
             "kind": mission.kind,
             "starts_on": mission.starts_on,
             "ends_on": mission.ends_on,
@@ -171,6 +215,7 @@ class MissionForm(EssaimForm):
         data["questions"] = [
             line.strip() for line in data["questions"].splitlines() if line.strip()
         ]
+        data["insee"] = _clean_insee(self)
         return data
 
 

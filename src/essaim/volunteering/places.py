@@ -70,9 +70,7 @@ def locate(postcode, insee: str = "") -> Commune:
     for commune in communes:
         if insee and commune.insee == insee:
             return commune
-    if insee:
-        raise ValidationError(_("This commune does not have this postcode."))
-    return communes[0]
+    return communes[0]  # no commune chosen, or one of another postcode: the first one
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
