@@ -95,8 +95,8 @@ def test_citizen_finds_a_mission_near_her_and_is_accepted(
         application = Application.objects.get()
     assert application.status == "submitted" and application.consent_at
 
-    # 4. The coordinator accepts her from the back office (desktop).
-    team = browsing.new_page()
+    # 4. The coordinator accepts her from the back office, on her phone too.
+    team = browsing.new_page(**PHONE)
     sign_in(browsing, team, presidente.email)
     browsing.check(team)
     team.goto(f"/a/{association.slug}/volunteering/")
@@ -118,3 +118,9 @@ def test_citizen_finds_a_mission_near_her_and_is_accepted(
     page.locator(f"main a[href='/account/volunteering/applications/{application.uuid}/']").click()
     expect(page.locator("main .notice-success")).to_be_visible()
     browsing.check(page)
+
+    # 6. The coordinator's other screens fit a phone too: the mission form and the skills.
+    team.goto(f"/a/{association.slug}/volunteering/missions/new/")
+    browsing.check(team)
+    team.goto(f"/a/{association.slug}/volunteering/skills/")
+    browsing.check(team)
