@@ -104,6 +104,9 @@ def test_mission_create_publish_and_audit(association, presidente, make_mission)
         ({"skills": ["unknown-skill"]}, "skills"),
         ({"min_age": 150}, "min_age"),
         ({"questions": ["q"] * 11}, "questions"),
+        ({"questions": ["nul\x00"]}, "questions"),
+        ({"contact_email": "not-an-address"}, "contact_email"),
+        ({"title": "nul\x00"}, "title"),
     ],
 )
 def test_bad_missions_are_refused_with_the_field(make_mission, fields, field):

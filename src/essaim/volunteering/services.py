@@ -12,6 +12,7 @@ import statistics
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -230,6 +231,11 @@ def _validate_mission(association: Association, mission: Mission) -> None:
             name,
             _clean_text(getattr(mission, name), field=name, errors=errors, max_length=size),
         )
+    if mission.contact_email and "contact_email" not in errors:
+        try:
+            validate_email(mission.contact_email)
+        except ValidationError:
+            errors["contact_email"] = _("Enter a valid e-mail address.")
     if mission.cause not in CAUSE_CODES:
         errors["cause"] = _("Choose the cause of the mission.")
     known = all_skill_labels()
@@ -268,6 +274,8 @@ def _validate_mission(association: Association, mission: Mission) -> None:
     questions = mission.questions or []
     if not isinstance(questions, list) or not all(isinstance(q, str) for q in questions):
         errors["questions"] = _("Give the questions as a list of texts.")
+    elif any(has_forbidden_characters(q) for q in questions):
+        errors["questions"] = _("This text contains characters that are not allowed.")
     else:
         questions = [" ".join(q.split())[:300] for q in questions if q.strip()]
         if len(questions) > MAX_QUESTIONS:
