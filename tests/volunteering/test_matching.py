@@ -146,6 +146,7 @@ def test_search_by_date(make_mission):
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english_ui")
 def test_search_with_an_unknown_postcode_raises_a_clear_error(make_mission):
     make_mission()
     with pytest.raises(ValidationError, match="unknown"):

@@ -12,7 +12,7 @@ from essaim.volunteering import places, services
 from essaim.volunteering.models import Application, Mission, Responsiveness, VolunteerProfile
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_ui")]
 
 
 # --- Places -------------------------------------------------------------------------------
