@@ -20,6 +20,21 @@ class EssaimForm(forms.Form):
         else:
             self.add_error(None, error.messages)
 
+    def service_fields(self) -> dict:
+        """The keyword arguments the form gives its service (forms override it)."""
+        return dict(self.cleaned_data)
+
+    def call_service(self, service, **kwargs):
+        """`service(**kwargs, **service_fields())` if the form is valid; the service's
+        ValidationError is shown on the form. Returns what the service returned, or None."""
+        if not self.is_valid():
+            return None
+        try:
+            return service(**kwargs, **self.service_fields())
+        except ValidationError as error:
+            self.add_service_errors(error)
+            return None
+
 
 class AssociationForm(EssaimForm):
     name = forms.CharField(label=_("Name of the association"), max_length=200)

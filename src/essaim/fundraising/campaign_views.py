@@ -64,25 +64,6 @@ def campaign_list(request, association_slug: str):
     )
 
 
-def _save(request, association, form, campaign=None):
-    if not form.is_valid():
-        return None
-    try:
-        if campaign is None:
-            return campaigns.campaign_create(
-                association=association, acting_user=request.user, **form.service_fields()
-            )
-        return campaigns.campaign_update(
-            association=association,
-            acting_user=request.user,
-            campaign=campaign,
-            **form.service_fields(),
-        )
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
-
-
 @require(FINANCES)
 def campaign_create(request, association_slug: str):
     association = request.seat.association
@@ -91,7 +72,9 @@ def campaign_create(request, association_slug: str):
         initial={"allow_monthly": True, "suggested_amounts": [2000, 5000, 10000]},
     )
     if request.method == "POST":
-        campaign = _save(request, association, form)
+        campaign = form.call_service(
+            campaigns.campaign_create, association=association, acting_user=request.user
+        )
         if campaign is not None:
             messages.success(
                 request, _("The campaign is created as a draft: check its page, then publish it.")
@@ -114,7 +97,12 @@ def campaign_edit(request, association_slug: str, campaign_uuid):
     campaign = _campaign(association, campaign_uuid)
     form = CampaignForm(request.POST or None, initial=CampaignForm.initial_from(campaign))
     if request.method == "POST":
-        saved = _save(request, association, form, campaign)
+        saved = form.call_service(
+            campaigns.campaign_update,
+            association=association,
+            acting_user=request.user,
+            campaign=campaign,
+        )
         if saved is not None:
             return redirect(
                 "fundraising:campaign_detail",

@@ -33,6 +33,9 @@ class PetitionForm(EssaimForm):
         help_text=_("Optional: signatures stop after this day."),
     )
 
+    def service_fields(self) -> dict:
+        return {**self.cleaned_data, "goal": self.cleaned_data.get("goal") or 0}
+
 
 class SignForm(EssaimForm):
     first_name = forms.CharField(

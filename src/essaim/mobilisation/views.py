@@ -44,30 +44,14 @@ def petition_list(request, association_slug: str):
     )
 
 
-def _save(request, association, form, petition=None):
-    if not form.is_valid():
-        return None
-    data = dict(form.cleaned_data)
-    data["goal"] = data.get("goal") or 0
-    try:
-        if petition is None:
-            return services.petition_create(
-                association=association, acting_user=request.user, **data
-            )
-        return services.petition_update(
-            association=association, acting_user=request.user, petition=petition, **data
-        )
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
-
-
 @require(CAPABILITY)
 def petition_create(request, association_slug: str):
     association = request.seat.association
     form = PetitionForm(request.POST or None)
     if request.method == "POST":
-        petition = _save(request, association, form)
+        petition = form.call_service(
+            services.petition_create, association=association, acting_user=request.user
+        )
         if petition is not None:
             messages.success(
                 request, _("The petition is created as a draft: check it, then open it.")
@@ -93,7 +77,13 @@ def petition_edit(request, association_slug: str, petition_uuid):
             for name in ("title", "addressee", "text", "goal", "ends_on")
         },
     )
-    if request.method == "POST" and _save(request, association, form, petition) is not None:
+    saved = request.method == "POST" and form.call_service(
+        services.petition_update,
+        association=association,
+        acting_user=request.user,
+        petition=petition,
+    )
+    if saved:
         messages.success(request, _("The petition is saved."))
         return redirect(
             "mobilisation:detail", association_slug=association.slug, petition_uuid=petition.uuid

@@ -66,25 +66,6 @@ def mission_list(request, association_slug: str):
     )
 
 
-def _save(request, association, form, mission=None):
-    if not form.is_valid():
-        return None
-    try:
-        if mission is None:
-            return services.mission_create(
-                association=association, acting_user=request.user, **form.service_fields()
-            )
-        return services.mission_update(
-            association=association,
-            acting_user=request.user,
-            mission=mission,
-            **form.service_fields(),
-        )
-    except ValidationError as error:
-        form.add_service_errors(error)
-        return None
-
-
 @require(VOLUNTEERS)
 def mission_create(request, association_slug: str):
     association = request.seat.association
@@ -99,7 +80,9 @@ def mission_create(request, association_slug: str):
         },
     )
     if request.method == "POST":
-        mission = _save(request, association, form)
+        mission = form.call_service(
+            services.mission_create, association=association, acting_user=request.user
+        )
         if mission is not None:
             messages.success(
                 request, _("The mission is saved as a draft: check it, then publish it.")
@@ -124,7 +107,12 @@ def mission_edit(request, association_slug: str, mission_uuid):
         request.POST or None, association=association, initial=MissionForm.initial_from(mission)
     )
     if request.method == "POST":
-        saved = _save(request, association, form, mission)
+        saved = form.call_service(
+            services.mission_update,
+            association=association,
+            acting_user=request.user,
+            mission=mission,
+        )
         if saved is not None:
             messages.success(request, _("The mission is saved."))
             return redirect(
