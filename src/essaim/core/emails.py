@@ -8,14 +8,37 @@ from django.core.mail import get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from essaim.lib.emails import build_message, render_email
+from essaim.lib.text import has_forbidden_characters
 
 from .models import Association, OutboxEmail
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+
+
+MESSAGE_SUBJECT_MAX = 150
+MESSAGE_TEXT_MAX = 5000
+
+
+def check_message(subject, message) -> tuple[str, str, dict[str, str]]:
+    """A subject and a text a team writes to many people (an appeal, news to signers):
+    cleaned, with one translated error per faulty field ({} when both are right)."""
+    subject = " ".join(str(subject or "").split())
+    message = str(message or "").strip()
+    errors = {}
+    if not subject or len(subject) > MESSAGE_SUBJECT_MAX or has_forbidden_characters(subject):
+        errors["subject"] = _("Give the e-mail a subject (at most %(limit)d characters).") % {
+            "limit": MESSAGE_SUBJECT_MAX
+        }
+    if not message or len(message) > MESSAGE_TEXT_MAX or has_forbidden_characters(message):
+        errors["message"] = _("Write the message (at most %(limit)d characters).") % {
+            "limit": MESSAGE_TEXT_MAX
+        }
+    return subject, message, errors
 
 
 def email_enqueue(

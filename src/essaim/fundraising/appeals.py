@@ -19,9 +19,8 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from essaim.core.audit import audit_log
-from essaim.core.emails import email_enqueue
+from essaim.core.emails import check_message, email_enqueue
 from essaim.core.models import Association
-from essaim.lib.text import has_forbidden_characters
 from essaim.people import services as people_services
 from essaim.people import solicitations
 from essaim.people.models import Consent, Person, Solicitation
@@ -29,7 +28,6 @@ from essaim.people.models import Consent, Person, Solicitation
 from .models import Campaign, Gift
 
 DONOR_YEARS = 3
-MAX_MESSAGE = 5000
 
 
 def left_out_count(association: Association) -> int:
@@ -105,15 +103,7 @@ def appeal_send(
     *, association: Association, acting_user, campaign: Campaign, subject: str, message: str
 ) -> int:
     """E-mail the appeal to the audience and note one solicitation each. Returns the count."""
-    subject = " ".join(str(subject or "").split())
-    message = str(message or "").strip()
-    errors = {}
-    if not subject or len(subject) > 150 or has_forbidden_characters(subject):
-        errors["subject"] = _("Give the e-mail a subject (at most 150 characters).")
-    if not message or len(message) > MAX_MESSAGE or has_forbidden_characters(message):
-        errors["message"] = _("Write the message (at most %(limit)d characters).") % {
-            "limit": MAX_MESSAGE
-        }
+    subject, message, errors = check_message(subject, message)
     if campaign.association_id != association.pk:
         errors["campaign"] = _("Unknown campaign.")
     elif campaign.status != Campaign.Status.PUBLISHED:

@@ -159,23 +159,6 @@ def _donor(association: Association, fields: dict) -> Person:
     return person
 
 
-def _record_news(association: Association, person: Person, granted: bool) -> None:
-    """A ticked box is a yes; an unticked one is a no only for someone never asked (it does
-    not withdraw a yes given another way)."""
-    asked = Consent.objects.filter(person=person, topic=Consent.Topic.ASSOCIATION_NEWS).exists()
-    if not granted and asked:
-        return
-    people_services.consent_record(
-        association=association,
-        acting_user=None,
-        person=person,
-        topic=Consent.Topic.ASSOCIATION_NEWS,
-        granted=granted,
-        source=Consent.Source.ONLINE,
-        note=_("donation form"),
-    )
-
-
 def _check_amount(errors: dict, amount_cents, monthly: bool) -> None:
     if isinstance(amount_cents, bool) or not isinstance(amount_cents, int):
         errors["amount"] = _("Give an amount in euros, for example 30.")
@@ -287,7 +270,13 @@ def donation_start(
         raise ValidationError(errors)
 
     person = _donor(association, fields)
-    _record_news(association, person, bool(news))
+    people_services.consent_record_from_form(
+        association=association,
+        person=person,
+        topic=Consent.Topic.ASSOCIATION_NEWS,
+        granted=bool(news),
+        note=_("donation form"),
+    )
     source = clean_source(source)
     intent = GiftIntent(
         association=association,

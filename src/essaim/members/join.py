@@ -335,7 +335,13 @@ def membership_join(
             terms_accepted_at=timezone.now()
         )
         result.amount_cents = result.memberships[0].amount_due_cents
-    _record_newsletter(association, person, newsletter)
+    people_services.consent_record_from_form(
+        association=association,
+        person=person,
+        topic=Consent.Topic.NEWSLETTER,
+        granted=newsletter,
+        note=_("online join form"),
+    )
     audit_log(
         association=association,
         actor=None,
@@ -359,24 +365,6 @@ def _household_person(association: Association, row: dict) -> Person:
         return _fill_blanks(association, existing, row)
     return people_services.person_create(
         association=association, acting_user=None, source=Person.Source.ONLINE, **row
-    )
-
-
-def _record_newsletter(association: Association, person: Person, granted: bool) -> None:
-    """Consent is a positive act (RGPD art. 4(11)): a ticked box is recorded as a yes. An
-    unticked box is recorded as a no only for a person never asked before; it does not
-    withdraw a yes they gave earlier another way (paper form, event)."""
-    asked_before = Consent.objects.filter(person=person, topic=Consent.Topic.NEWSLETTER).exists()
-    if not granted and asked_before:
-        return
-    people_services.consent_record(
-        association=association,
-        acting_user=None,
-        person=person,
-        topic=Consent.Topic.NEWSLETTER,
-        granted=granted,
-        source=Consent.Source.ONLINE,
-        note=_("online join form"),
     )
 
 

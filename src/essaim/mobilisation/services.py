@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from essaim.core.audit import audit_log
-from essaim.core.emails import email_enqueue
+from essaim.core.emails import check_message, email_enqueue
 from essaim.core.models import Association
 from essaim.lib import ratelimit
 from essaim.lib.text import fold, has_forbidden_characters
@@ -43,7 +43,6 @@ CONFIRM_SALT = "essaim.mobilisation.confirm"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 POSTCODE = re.compile(r"^(\d{5}|[A-Za-z0-9 -]{2,10})$")
 MAX_TEXT = 20_000
-MAX_MESSAGE = 5_000
 MAILS_PER_ADDRESS = (3, 3600)  # e-mails about one petition to one address, per hour
 
 
@@ -636,15 +635,7 @@ def petition_update_send(
     *, association: Association, acting_user, petition: Petition, subject: str, message: str
 ) -> PetitionUpdate:
     """E-mail news of the petition to each signer who agreed, once, through the outbox."""
-    subject = " ".join(str(subject or "").split())
-    message = str(message or "").strip()
-    errors = {}
-    if not subject or len(subject) > 150 or has_forbidden_characters(subject):
-        errors["subject"] = _("Give the e-mail a subject (at most 150 characters).")
-    if not message or len(message) > MAX_MESSAGE or has_forbidden_characters(message):
-        errors["message"] = _("Write the message (at most %(limit)d characters).") % {
-            "limit": MAX_MESSAGE
-        }
+    subject, message, errors = check_message(subject, message)
     if petition.association_id != association.pk:
         errors["subject"] = _("Unknown petition.")
     if errors:

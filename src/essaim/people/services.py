@@ -274,6 +274,26 @@ def consent_record(
     return consent
 
 
+def consent_record_from_form(
+    *, association: Association, person: Person, topic: str, granted: bool, note: str
+) -> Consent | None:
+    """A consent box on a public form. Consent is a positive act (RGPD art. 4(11)): a ticked
+    box is recorded as a yes; an unticked one as a no only for someone never asked about
+    `topic` before — it does not withdraw a yes given another way (paper form, event)."""
+    asked = Consent.objects.filter(person=person, topic=topic).exists()
+    if not granted and asked:
+        return None
+    return consent_record(
+        association=association,
+        acting_user=None,
+        person=person,
+        topic=topic,
+        granted=granted,
+        source=Consent.Source.ONLINE,
+        note=note,
+    )
+
+
 def current_consents(person: Person) -> dict[str, Consent]:
     """The latest answer per topic."""
     latest: dict[str, Consent] = {}
