@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "essaim.governance",
     "essaim.volunteering",
     "essaim.mobilisation",
+    "essaim.communication",
     "essaim.api",
 ]
 

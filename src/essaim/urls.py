@@ -35,6 +35,8 @@ urlpatterns = [
     path("", include("essaim.volunteering.public_urls")),
     path("", include("essaim.mobilisation.urls")),
     path("", include("essaim.mobilisation.public_urls")),
+    path("", include("essaim.communication.urls")),
+    path("", include("essaim.communication.public_urls")),
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:

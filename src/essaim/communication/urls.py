@@ -1,0 +1,5 @@
+"""Back office of communication, under /a/<association>/…"""
+
+app_name = "communication"
+
+urlpatterns: list = []
