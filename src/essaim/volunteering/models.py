@@ -235,3 +235,215 @@ class Responsiveness(models.Model):
     @property
     def answered_share(self) -> float:
         return self.answered / self.applications if self.applications else 0.0
+
+
+# Shifts and hours
+
+
+class VolunteeringSettings(BaseModel):
+    """An association's volunteering settings: the hourly rate that values volunteer hours
+    (contributions volontaires en nature, accounts 86/87)."""
+
+    # 11.88 €: a SMIC-like gross hourly rate; each association sets its own.
+    DEFAULT_HOURLY_RATE_CENTS = 1188
+
+    association = models.OneToOneField(
+        Association, on_delete=models.CASCADE, related_name="volunteering_settings"
+    )
+    volunteer_hourly_rate_cents = models.PositiveIntegerField(
+        _("hourly rate for valuing volunteer hours (cents)"), default=DEFAULT_HOURLY_RATE_CENTS
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("volunteering settings")
+        verbose_name_plural = _("volunteering settings")
+
+    def __str__(self) -> str:
+        return f"{self.association} — {self.volunteer_hourly_rate_cents}"
+
+
+class Shift(BaseModel):
+    """A time slot of a mission with a number of places. `taken` counts the active sign-ups:
+    taking one is a conditional UPDATE (`taken < capacity`) and a CHECK refuses more, so two
+    volunteers racing for the last place cannot both get it."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="shifts")
+    starts_at = models.DateTimeField(_("start"))
+    ends_at = models.DateTimeField(_("end"))
+    capacity = models.PositiveIntegerField(_("places"), default=1)
+    taken = models.PositiveIntegerField(_("places taken"), default=0)
+    qualifications = models.JSONField(_("qualifications required"), default=list, blank=True)
+    signup_deadline = models.DateTimeField(_("sign-up deadline"), null=True, blank=True)
+    location = models.CharField(_("place"), max_length=200, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    # The series a shift was created with ("every week until"), to tell them apart.
+    series = models.UUIDField(null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(capacity__gte=1), name="shift_capacity_min"),
+            models.CheckConstraint(
+                condition=models.Q(taken__lte=models.F("capacity")), name="shift_taken_max"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")), name="shift_ends_after"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["mission", "starts_at"], name="shift_mission_start"),
+            models.Index(fields=["association", "starts_at"], name="shift_assoc_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.mission} — {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def places_left(self) -> int:
+        return max(0, self.capacity - self.taken)
+
+    @property
+    def deadline(self):
+        return self.signup_deadline or self.starts_at
+
+
+class ShiftSignup(models.Model):
+    class Status(models.TextChoices):
+        SIGNED_UP = "signed_up", _("signed up")
+        CANCELLED = "cancelled", pgettext_lazy("shift signup", "cancelled")
+        ATTENDED = "attended", _("attended")
+        NO_SHOW = "no_show", _("no-show")
+
+    ACTIVE = ("signed_up", "attended", "no_show")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    shift = models.ForeignKey(Shift, on_delete=models.CASCADE, related_name="signups")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="shift_signups",
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SIGNED_UP
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("shift sign-up")
+        verbose_name_plural = _("shift sign-ups")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["shift", "user"],
+                condition=models.Q(status__in=["signed_up", "attended", "no_show"]),
+                name="shift_signup_one_per_user",
+            ),
+            models.UniqueConstraint(
+                fields=["shift", "person"],
+                condition=models.Q(status__in=["signed_up", "attended", "no_show"]),
+                name="shift_signup_one_per_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "status"], name="shift_signup_user_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.shift}"
+
+
+class HoursEntry(BaseModel):
+    class Source(models.TextChoices):
+        SHIFT = "shift", _("shift")
+        DECLARED = "declared", _("declared")
+
+    class Status(models.TextChoices):
+        DECLARED = "declared", pgettext_lazy("hours", "declared")
+        APPROVED = "approved", pgettext_lazy("hours", "approved")
+        REFUSED = "refused", pgettext_lazy("hours", "refused")
+
+    MAX_MINUTES = 24 * 60
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    mission = models.ForeignKey(
+        Mission, on_delete=models.SET_NULL, null=True, blank=True, related_name="hours"
+    )
+    shift = models.ForeignKey(
+        Shift, on_delete=models.SET_NULL, null=True, blank=True, related_name="hours"
+    )
+    signup = models.OneToOneField(
+        ShiftSignup, on_delete=models.SET_NULL, null=True, blank=True, related_name="hours"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="volunteer_hours",
+    )
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    worked_on = models.DateField(_("date"))
+    minutes = models.PositiveIntegerField(_("duration (minutes)"))
+    activity = models.CharField(_("activity"), max_length=200, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DECLARED
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.TextField(_("reason for refusal"), blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("hours entry")
+        verbose_name_plural = _("hours entries")
+        ordering = ["-worked_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minutes__gte=1) & models.Q(minutes__lte=24 * 60),
+                name="hours_minutes_range",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["association", "status"], name="hours_assoc_status"),
+            models.Index(fields=["user", "worked_on"], name="hours_user_worked_on"),
+            models.Index(fields=["association", "worked_on"], name="hours_assoc_worked_on"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.worked_on} — {self.minutes} min"
+
+    @property
+    def hours(self) -> float:
+        return self.minutes / 60
