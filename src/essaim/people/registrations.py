@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from essaim.core.selectors import register_action_labels
 
-from . import panels, solicitations
+from . import panels, segments, solicitations  # noqa: F401 (segments: criteria of contacts)
 
 register_action_labels(
     {
