@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from essaim.core import dashboard, navigation
 from essaim.core.selectors import FIELD_LABELS, register_action_labels
 
+from . import segments  # noqa: F401 (criteria of audiences)
 from .models import Petition, PetitionCounter
 
 register_action_labels(

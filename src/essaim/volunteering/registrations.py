@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from essaim.core import dashboard, navigation
 from essaim.core.selectors import FIELD_LABELS, register_action_labels
 
+from . import segments  # noqa: F401 (criteria of audiences)
 from .models import Application
 
 register_action_labels(
@@ -20,6 +21,9 @@ register_action_labels(
         "application.refuse": _("Application refused"),
         "application.withdraw": _("Application withdrawn by the volunteer"),
         "application.promote": _("Application moved up from the waiting list"),
+        "volunteer_attestation.issue": _("Volunteer attestation issued"),
+        "volunteer_statement.issue": _("Yearly volunteer hours statement issued"),
+        "volunteer_passport.issue": _("Volunteer passport downloaded"),
     }
 )
 for _name, _label in (
@@ -47,6 +51,25 @@ navigation.register(
         capability="can_manage_volunteers",
         order=40,
         active_prefix="volunteering:",
+    )
+)
+
+navigation.register(
+    navigation.NavItem(
+        key="volunteering_funnels",
+        label=_("Volunteer funnels"),
+        url_name="volunteering:funnels",
+        capability="can_manage_volunteers",
+        order=41,
+    )
+)
+navigation.register(
+    navigation.NavItem(
+        key="volunteering_recognition",
+        label=_("Volunteer attestations"),
+        url_name="volunteering:recognition",
+        capability="can_manage_volunteers",
+        order=42,
     )
 )
 
