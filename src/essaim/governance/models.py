@@ -451,6 +451,7 @@ class Proxy(BaseModel):
     def __str__(self) -> str:
         return f"{self.giver} → {self.holder}"
 
+
 # Consultations and decisions ----------------------------------------------------------------
 
 
@@ -828,3 +829,185 @@ class Minutes(BaseModel):
     def is_frozen(self) -> bool:
         return self.status == self.Status.FROZEN
 
+
+# Votes
+#
+# A vote (scrutin) on an agenda item, or standalone (a body's vote, an online vote without a
+# meeting). Who voted (`RollEntry`, the roll: émargement) and what was voted (`Ballot`, the
+# box: urne) are two tables with no link at all for a secret vote: no foreign key between
+# them, no timestamp on a ballot, a ballot's key is a random UUID (no integer id whose order
+# would follow the roll's), and at closing the box is rewritten in a random order before it
+# is hash-chained (`votes.vote_close`): the physical order of the rows and the PostgreSQL
+# transaction ids (xmin) of the casting no longer say anything either. See ballot_box.py.
+
+
+class VoteMethod(models.TextChoices):
+    YES_NO = "yes_no", _("yes / no / abstain")
+    SINGLE = "single", _("single choice")
+    APPROVAL = "approval", _("approval (several choices)")
+    RANKED = "ranked", _("ranking (Condorcet, Schulze method)")
+    JUDGMENT = "judgment", _("majority judgment (grades)")
+    SCORE = "score", _("score")
+
+
+class Vote(BaseModel):
+    """One vote: its question, method, options, who may vote, and its sealed result."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("being prepared")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+        PUBLISHED = "published", _("results published")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="votes"
+    )
+    body = models.ForeignKey(
+        Body, on_delete=models.SET_NULL, null=True, blank=True, related_name="votes"
+    )
+    title = models.CharField(_("question"), max_length=200)
+    description = models.TextField(_("explanation"), blank=True)
+    method = models.CharField(
+        _("voting method"), max_length=10, choices=VoteMethod.choices, default=VoteMethod.YES_NO
+    )
+    majority = models.CharField(
+        _("majority"), max_length=12, choices=Majority.choices, default=Majority.SIMPLE
+    )
+    majority_custom = models.CharField(_("share needed"), max_length=20, blank=True)
+    secret = models.BooleanField(_("secret ballot"), default=True)
+    weighted = models.BooleanField(_("weighted votes"), default=False)
+    max_score = models.PositiveSmallIntegerField(_("highest score"), default=5)
+    grades = models.JSONField(default=list, blank=True)
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Sealed at closing: the number of ballots and the last hash of the chain.
+    ballot_count = models.PositiveIntegerField(default=0)
+    final_hash = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["association", "status"], name="vote_assoc_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.status in (self.Status.CLOSED, self.Status.PUBLISHED)
+
+
+class VoteOption(models.Model):
+    """A choice of a vote (not for yes/no); `key` is what ballots and exports name it by."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="options")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=8)
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(_("option"), max_length=200)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["vote", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "key"], name="voteoption_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RollEntry(models.Model):
+    """The roll (émargement): `represented` has voted, through `voter` (the same person,
+    or the holder of their proxy). One row per represented person and vote, enforced by
+    the database: a second ballot for the same person is refused even under concurrency.
+
+    No timestamp and no link to the ballot. `public_choice` holds the choice only for a
+    public vote (the law makes it public); it stays empty for a secret one."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        PAPER = "paper", _("paper")
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="roll")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    represented = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    voter = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    weight = models.PositiveIntegerField(default=1)
+    public_choice = models.JSONField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("roll entry")
+        verbose_name_plural = _("roll entries")
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "represented"], name="roll_one_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} ← {self.represented_id}"
+
+
+class Ballot(models.Model):
+    """A ballot in the box: what was voted, never by whom.
+
+    The key is a random UUID (rewritten at closing, in a random order); no timestamp; no
+    foreign key to the roll nor to a person. `receipt_hash` is the SHA-256 of the voter's
+    receipt code (empty for a paper ballot); `position` and `chain_hash` are set when the
+    box is sealed at closing (ballot_box.chain)."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        PAPER = "paper", _("paper")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="ballots")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    weight = models.PositiveIntegerField(default=1)
+    choice = models.JSONField(null=True, blank=True)
+    receipt_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        ordering = ["vote", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote", "position"],
+                condition=models.Q(position__isnull=False),
+                name="ballot_unique_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} #{self.position or '?'}"
