@@ -290,3 +290,35 @@ def test_another_associations_tag_matches_nobody(association, other_association)
     }
     assert list(definition_persons(association, definition)) == []
     assert p in Person.objects.filter(association=association)
+
+
+def test_event_registrants(association):
+    from essaim.mobilisation.models import Event, Registration
+
+    now = timezone.now()
+    fete = Event.objects.create(
+        association=association, slug="fete", title="Fête", starts_at=now, ends_at=now
+    )
+    ag = Event.objects.create(
+        association=association, slug="ag", title="AG", starts_at=now, ends_at=now
+    )
+    a = PersonFactory(association=association)
+    b = PersonFactory(association=association)
+    c = PersonFactory(association=association)
+
+    def register(event, person, status):
+        Registration.objects.create(
+            association=association,
+            event=event,
+            person=person,
+            status=status,
+            first_name="x",
+            last_name="y",
+            email_canonical=person.email,
+        )
+
+    register(fete, a, "confirmed")
+    register(ag, b, "waiting")
+    register(ag, c, "pending")
+    assert persons(association, ("mobilisation.registered", {})) == {a, b}
+    assert persons(association, ("mobilisation.registered", {"events": [str(ag.pk)]})) == {b}

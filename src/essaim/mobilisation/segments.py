@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from essaim.people import segments
 
-from .models import Petition, Signature
+from .events import registrant_persons
+from .models import Event, Petition, Signature
 
 MOBILISATION = _("Mobilisation")
 
@@ -57,54 +58,36 @@ segments.register(
 )
 
 
-def _register_event_criterion() -> None:
-    """Event registrants, through mobilisation.events once it exists (another engineer)."""
-    try:
-        from . import events
-    except ImportError:
-        return
-    registrant_persons = getattr(events, "registrant_persons", None)
-    if registrant_persons is None:
-        return
-    event_model = getattr(events, "Event", None)
-    if event_model is None:
-        from . import models
-
-        event_model = getattr(models, "Event", None)
-
-    def _event_choices(association):
-        if event_model is None:
-            return []
-        return list(
-            event_model.objects.filter(association=association)
-            .order_by("-created_at")
-            .values_list("pk", "title")
-        )
-
-    def _registered(association, params) -> Q:
-        ids = [int(v) for v in params.get("events") or [] if str(v).isdigit()]
-        if not ids:
-            return Q(pk__in=registrant_persons(association).values("pk"))
-        condition = Q(pk__in=[])
-        for event in event_model.objects.filter(association=association, pk__in=ids):
-            condition |= Q(pk__in=registrant_persons(association, event=event).values("pk"))
-        return condition
-
-    segments.register(
-        segments.Criterion(
-            key="mobilisation.registered",
-            label=_("Registered to an event"),
-            group=MOBILISATION,
-            help_text=_("Leave events empty: any event."),
-            params=(
-                segments.Param(
-                    "events", _("events"), segments.MULTI, _event_choices, required=False
-                ),
-            ),
-            build=_registered,
-            order=51,
-        )
+def _event_choices(association):
+    return list(
+        Event.objects.filter(association=association)
+        .order_by("-starts_at")
+        .values_list("pk", "title")
     )
 
 
-_register_event_criterion()
+def _registered(association, params) -> Q:
+    """Through events.registrant_persons: confirmed or waiting registrations."""
+    ids = [int(v) for v in params.get("events") or [] if str(v).isdigit()]
+    if not ids:
+        return Q(pk__in=registrant_persons(association).values("pk"))
+    condition = Q(pk__in=[])
+    for pk in ids:
+        event = Event(pk=pk, association=association)
+        condition |= Q(pk__in=registrant_persons(association, event=event).values("pk"))
+    return condition
+
+
+segments.register(
+    segments.Criterion(
+        key="mobilisation.registered",
+        label=_("Registered to an event"),
+        group=MOBILISATION,
+        help_text=_("Confirmed or on the waiting list (leave events empty: any event)."),
+        params=(
+            segments.Param("events", _("events"), segments.MULTI, _event_choices, required=False),
+        ),
+        build=_registered,
+        order=51,
+    )
+)
