@@ -441,3 +441,31 @@ def test_proxy_revoked_before_opening_gives_no_ballot(association, presidente, s
         Proxy.objects.filter(giver=m[4]).update(revoked_at="2020-01-01T00:00:00Z")
     with pytest.raises(ValidationError, match="do not hold"):
         cast(association, vote, m[0], "yes", represented=m[4])
+
+
+@pytest.mark.parametrize("tampering", ["edit", "delete", "add"])
+def test_a_tampered_box_is_detected_and_not_published(association, presidente, session, tampering):
+    m = session["members"]
+    vote = make_vote(association, presidente, session["assembly"])
+    for voter, choice in ((m[0], "yes"), (m[1], "no"), (m[2], "yes")):
+        cast(association, vote, voter, choice)
+    vote = close(association, presidente, vote)
+    with scope(association=association):
+        assert votes.vote_verify_box(vote).ok
+        box = Ballot.objects.filter(vote=vote)
+        if tampering == "edit":
+            target = box.exclude(choice="no").first()
+            Ballot.objects.filter(pk=target.pk).update(choice="no")
+        elif tampering == "delete":
+            box.filter(choice="no").delete()
+        else:
+            Ballot.objects.create(
+                vote=vote, association=association, channel="online", weight=1, choice="yes"
+            )
+        check = votes.vote_verify(association=association, acting_user=presidente, vote=vote)
+        assert not check.ok
+        with pytest.raises(ValidationError, match="does not match its seal"):
+            votes.vote_publish(association=association, acting_user=presidente, vote=vote)
+        vote.refresh_from_db()
+        assert vote.status == Vote.Status.CLOSED
+        assert votes.vote_result(vote)["verified"] is False

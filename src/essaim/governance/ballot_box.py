@@ -146,6 +146,7 @@ def verify(
     changed the box (the final hash differs from the one sealed and published)."""
     problems: list[Problem] = []
     rows = sorted(ballots, key=lambda b: (b.get("position") is None, b.get("position") or 0))
+    total = len(rows)
     positions = [b.get("position") for b in rows]
     if any(p is None for p in positions):
         problems.append(Problem("added", None, "A ballot without a position was added."))
@@ -161,12 +162,12 @@ def verify(
         problems.append(Problem("missing", p, f"Ballot {p} is missing from the box."))
     for p in sorted(seen - expected):
         problems.append(Problem("added", p, f"Ballot {p} was not in the sealed box."))
-    if len(rows) != expected_count:
+    if total != expected_count:
         problems.append(
             Problem(
                 "count",
                 None,
-                f"The box holds {len(rows)} ballots; {expected_count} were sealed.",
+                f"The box holds {total} ballots; {expected_count} were sealed.",
             )
         )
     previous = genesis_hash(vote_uuid, method, options)
@@ -193,4 +194,4 @@ def verify(
                 "the box was rebuilt.",
             )
         )
-    return Verification(ok=not problems, ballots=len(rows), final_hash=final, problems=problems)
+    return Verification(ok=not problems, ballots=total, final_hash=final, problems=problems)
