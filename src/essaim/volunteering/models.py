@@ -447,3 +447,8 @@ class HoursEntry(BaseModel):
     @property
     def hours(self) -> float:
         return self.minutes / 60
+
+    @property
+    def duration(self) -> str:
+        """125 minutes → "2 h 05"."""
+        return f"{self.minutes // 60} h {self.minutes % 60:02d}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import public_views
+from . import hours_views, public_views, shift_views
 
 app_name = "volunteering_public"
 
@@ -22,4 +22,27 @@ urlpatterns = [
         public_views.application_withdraw,
         name="application_withdraw",
     ),
+    # Shifts and hours
+    path("account/volunteering/shifts/", shift_views.my_shifts, name="shifts"),
+    path(
+        "account/volunteering/shifts/<uuid:shift_uuid>/sign-up/",
+        shift_views.shift_signup,
+        name="shift_signup",
+    ),
+    path(
+        "account/volunteering/signups/<uuid:signup_uuid>/cancel/",
+        shift_views.signup_cancel,
+        name="signup_cancel",
+    ),
+    path(
+        "volunteering/shift-cancel/<str:token>/",
+        shift_views.shift_cancel_link,
+        name="shift_cancel_link",
+    ),
+    path(
+        "volunteering/calendar/<uuid:user_uuid>/<str:token>.ics",
+        shift_views.calendar,
+        name="calendar",
+    ),
+    path("account/volunteering/hours/", hours_views.my_hours, name="hours"),
 ]
