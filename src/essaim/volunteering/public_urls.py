@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import hours_views, public_views, shift_views
+from . import hours_views, public_views, recognition_views, shift_views
 
 app_name = "volunteering_public"
 
@@ -45,4 +45,25 @@ urlpatterns = [
         name="calendar",
     ),
     path("account/volunteering/hours/", hours_views.my_hours, name="hours"),
+    path("account/volunteering/recognition/", recognition_views.my_recognition, name="recognition"),
+    path(
+        "account/volunteering/recognition/attestation-<uuid:association_uuid>.pdf",
+        recognition_views.my_attestation,
+        name="attestation",
+    ),
+    path(
+        "account/volunteering/recognition/statement-<int:year>.pdf",
+        recognition_views.my_statement,
+        name="statement",
+    ),
+    path(
+        "account/volunteering/recognition/passport.pdf",
+        recognition_views.my_passport,
+        name="passport",
+    ),
+    path(
+        "missions/attestation/<str:token>/",
+        recognition_views.attestation_verify,
+        name="attestation_verify",
+    ),
 ]
