@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import hours_views, shift_views, views
+from . import funnel_views, hours_views, recognition_views, shift_views, views
 
 app_name = "volunteering"
 
@@ -39,6 +39,23 @@ volunteering_patterns = [
     path("hours/export/", hours_views.hours_export, name="hours_export"),
     path("hours/rate/", hours_views.hours_rate, name="hours_rate"),
     path("hours/<uuid:entry_uuid>/<str:action>/", hours_views.hours_decide, name="hours_decide"),
+    path("funnels/", funnel_views.funnel_report, name="funnels"),
+    path("recognition/", recognition_views.volunteer_list, name="recognition"),
+    path(
+        "recognition/<str:volunteer_key>/",
+        recognition_views.volunteer_detail,
+        name="recognition_volunteer",
+    ),
+    path(
+        "recognition/<str:volunteer_key>/attestation.pdf",
+        recognition_views.attestation_download,
+        name="recognition_attestation",
+    ),
+    path(
+        "recognition/<str:volunteer_key>/statement-<int:year>.pdf",
+        recognition_views.statement_download,
+        name="recognition_statement",
+    ),
 ]
 
 urlpatterns = [path("a/<slug:association_slug>/volunteering/", include(volunteering_patterns))]
