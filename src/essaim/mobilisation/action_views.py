@@ -57,7 +57,7 @@ def action_list(request, association_slug: str):
             "page": page,
             "rows": page.object_list,
             "query": query,
-            "querystring": query_without_page(request),
+            "query_string": query_without_page(request),
         },
     )
 
@@ -131,7 +131,7 @@ def action_detail(request, association_slug: str, action_uuid):
             "page": page,
             "rows": page.object_list,
             "query": query,
-            "querystring": query_without_page(request),
+            "query_string": query_without_page(request),
             "sources": sources,
             "public_url": actions.action_url(action),
             "share": actions.share_links(action),

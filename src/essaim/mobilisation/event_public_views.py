@@ -345,9 +345,8 @@ def action_page(request, slug: str, action_slug: str):
         is_open = action.status == CallToAction.Status.PUBLISHED
         form = CompletionForm(request.POST or None, initial={"src": source})
         status, limited = 200, False
-        name = ""
+        name = " ".join(request.GET.get("name", "").split())[:150]
         if request.method == "POST" and is_open and action.kind != CallToAction.Kind.EVENT:
-            name = request.POST.get("name", "")[:150]
             if form.is_valid() and not form.is_bot():
                 limit, period = COMPLETIONS_PER_IP
                 if ratelimit.hit(request, f"action.{action.pk}", limit=limit, period=period):
@@ -380,6 +379,7 @@ def action_page(request, slug: str, action_slug: str):
             "page_url": actions.action_url(action),
             "subject": subject,
             "body": body,
+            "name": name,
             "mailto": actions.mailto_link(action, subject, body) if subject else "",
             "event_link": (
                 events.event_url(action.event, actions.action_source(action))

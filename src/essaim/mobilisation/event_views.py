@@ -63,7 +63,7 @@ def event_list(request, association_slug: str):
             "rows": page.object_list,
             "query": query,
             "when": when,
-            "querystring": query_without_page(request),
+            "query_string": query_without_page(request),
         },
     )
 
@@ -196,7 +196,7 @@ def event_registrations(request, association_slug: str, event_uuid):
             "status": status,
             "statuses": Registration.Status.choices,
             "with_emails": request.seat.can("can_view_members"),
-            "querystring": query_without_page(request),
+            "query_string": query_without_page(request),
             "counts": events.registration_counts(event),
             "tab": "registrations",
         },

@@ -26,3 +26,14 @@ def petitions_reconcile() -> None:
 
 
 scheduler.register("mobilisation_petitions_reconcile", petitions_reconcile, minutes=10)
+
+
+@task()
+def events_remind() -> None:
+    """E-mail the registrants of events starting within their reminder delay (once each)."""
+    from .events import reminders_send
+
+    reminders_send()
+
+
+scheduler.register("mobilisation_events_remind", events_remind, minutes=15)
