@@ -75,9 +75,10 @@ def is_countable_view(request, mission: Mission) -> bool:
             ).exists():
                 return False
     session = getattr(request, "session", None)
-    # Reloads in an existing session count once a day. No session is created for this: that
-    # would write a row per anonymous visitor, which the counter table exists to avoid.
-    if session is not None and session.session_key:
+    # Reloads in a session (signed in, or come by a ?src= link, which the page keeps in the
+    # session) count once a day. No session is created for this: that would write a row per
+    # anonymous visitor, which the counter table exists to avoid.
+    if session is not None and (session.session_key or session.modified):
         seen = session.get(SESSION_KEY) or {}
         today = timezone.localdate().isoformat()
         key = str(mission.uuid)
@@ -229,6 +230,7 @@ def _missions_with_hours(association, mission_ids) -> set[int]:
         return set()
     return set(
         hours.objects.filter(association=association, mission_id__in=mission_ids)
+        .order_by()
         .values_list("mission_id", flat=True)
         .distinct()
     )

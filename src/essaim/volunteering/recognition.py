@@ -677,6 +677,7 @@ def associations_with_hours(user) -> list[Association]:
         ids = (
             hours_model()
             .objects.filter(Q(user=user) | Q(person__user=user), status=APPROVED)
+            .order_by()
             .values_list("association_id", flat=True)
             .distinct()
         )
