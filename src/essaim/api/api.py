@@ -16,7 +16,7 @@ from ninja.throttling import AuthRateThrottle
 
 from .auth import TokenAuth
 from .fundraising import campaign_router, gift_router, receipt_router
-from .governance import assembly_router
+from .governance import assembly_router, vote_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
 from .mobilisation import petition_router
@@ -152,6 +152,7 @@ api.add_router("/gifts", gift_router)
 api.add_router("/tax-receipts", receipt_router)
 api.add_router("/campaigns", campaign_router)
 api.add_router("/assemblies", assembly_router)
+api.add_router("/votes", vote_router)
 api.add_router("/petitions", petition_router)
 api.add_router("/volunteer-profile", profile_router)
 api.add_router("/missions", volunteer_mission_router)

@@ -6,11 +6,26 @@ them to the team): each view finds its association and enters its scope itself."
 
 from django.urls import path
 
-from . import public_views
+from . import public_views, vote_views
 
 app_name = "governance_public"
 
 urlpatterns = [
+    path("account/votes/", vote_views.my_votes, name="my_votes"),
+    path("account/votes/<uuid:vote_uuid>/", vote_views.ballot, name="ballot"),
+    path("votes/<uuid:vote_uuid>/", vote_views.public_vote, name="vote"),
+    path(
+        "votes/<uuid:vote_uuid>/export.json",
+        vote_views.public_vote_export,
+        {"fmt": "json"},
+        name="vote_export_json",
+    ),
+    path(
+        "votes/<uuid:vote_uuid>/export.csv",
+        vote_views.public_vote_export,
+        {"fmt": "csv"},
+        name="vote_export_csv",
+    ),
     path("account/assemblies/", public_views.portal, name="portal"),
     path(
         "account/assemblies/<uuid:assembly_uuid>/proxy/",

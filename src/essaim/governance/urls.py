@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views
+from . import views, vote_views
 
 app_name = "governance"
 
@@ -22,6 +22,21 @@ assembly_patterns = [
     path("proxies/<uuid:proxy_uuid>/revoke/", views.proxy_revoke, name="proxy_revoke"),
     path("open/", views.assembly_open, name="open"),
     path("close/", views.assembly_close, name="close"),
+    path("votes/new/", vote_views.vote_create, name="vote_create_assembly"),
+]
+
+vote_patterns = [
+    path("", vote_views.vote_detail, name="vote"),
+    path("participation/", vote_views.vote_participation, name="vote_participation"),
+    path("open/", vote_views.vote_state, {"action": "open"}, name="vote_open"),
+    path("close/", vote_views.vote_state, {"action": "close"}, name="vote_close"),
+    path("publish/", vote_views.vote_state, {"action": "publish"}, name="vote_publish"),
+    path("verify/", vote_views.vote_verify, name="vote_verify"),
+    path("delete/", vote_views.vote_delete, name="vote_delete"),
+    path("paper/roll/", vote_views.vote_paper_roll, name="vote_paper_roll"),
+    path("paper/ballots/", vote_views.vote_paper_ballots, name="vote_paper_ballots"),
+    path("export.json", vote_views.vote_export, {"fmt": "json"}, name="vote_export_json"),
+    path("export.csv", vote_views.vote_export, {"fmt": "csv"}, name="vote_export_csv"),
 ]
 
 governance_patterns = [
@@ -35,6 +50,9 @@ governance_patterns = [
         views.body_seat_remove,
         name="body_seat_remove",
     ),
+    path("votes/", vote_views.vote_list, name="votes"),
+    path("votes/new/", vote_views.vote_create, name="vote_create"),
+    path("votes/<uuid:vote_uuid>/", include(vote_patterns)),
     path("<uuid:assembly_uuid>/", include(assembly_patterns)),
 ]
 
