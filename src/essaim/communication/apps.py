@@ -8,4 +8,4 @@ class CommunicationConfig(AppConfig):
     verbose_name = _("Communication")
 
     def ready(self) -> None:
-        from . import registrations  # noqa: F401
+        from . import privacy_entries, registrations, tasks  # noqa: F401
