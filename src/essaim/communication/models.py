@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_scopes import ScopedManager
 
 from essaim.core.models import Association, BaseModel
@@ -390,3 +391,95 @@ class BounceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.email_canonical}"
+
+
+# Public page and news
+
+
+class PublicPage(BaseModel):
+    """The association's public page /o/<association>/: what it shows beyond the
+    association's own fields (name, logo, purpose)."""
+
+    association = models.OneToOneField(
+        Association, on_delete=models.CASCADE, related_name="public_page"
+    )
+    presentation = models.TextField(
+        _("presentation"),
+        blank=True,
+        help_text=_("Who you are, what you do, how to help. Simple Markdown: **bold**, lists."),
+    )
+    published = models.BooleanField(_("published"), default=False)
+    show_email = models.BooleanField(_("show the contact e-mail"), default=False)
+    show_phone = models.BooleanField(_("show the phone number"), default=False)
+    facebook_url = models.URLField(_("Facebook page"), blank=True)
+    instagram_url = models.URLField(_("Instagram account"), blank=True)
+    mastodon_url = models.URLField(_("Mastodon account"), blank=True)
+    linkedin_url = models.URLField(_("LinkedIn page"), blank=True)
+    youtube_url = models.URLField(_("YouTube channel"), blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("public page")
+        verbose_name_plural = _("public pages")
+
+    def __str__(self) -> str:
+        return str(self.association)
+
+
+def news_cover_upload_to(instance: "NewsPost", filename: str) -> str:
+    # A random name: the original one may carry personal data and must not be guessable.
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else "png"
+    return f"news/{instance.association_id}/{secrets.token_hex(8)}.{extension}"
+
+
+class NewsPost(BaseModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", pgettext_lazy("news", "draft")
+        PUBLISHED = "published", pgettext_lazy("news", "published")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("address"), max_length=100)
+    summary = models.CharField(
+        _("summary"),
+        max_length=300,
+        blank=True,
+        help_text=_("One or two sentences shown in lists and when shared."),
+    )
+    body = models.TextField(_("text"), help_text=_("Simple Markdown: **bold**, *italics*, lists."))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT
+    )
+    published_at = models.DateTimeField(_("published on"), null=True, blank=True)
+    cover = models.ImageField(_("cover image"), upload_to=news_cover_upload_to, blank=True)
+    cover_alt = models.CharField(
+        _("description of the image"),
+        max_length=200,
+        blank=True,
+        help_text=_("For people who cannot see it: what the image shows."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("news post")
+        verbose_name_plural = _("news posts")
+        ordering = ["-published_at", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["association", "slug"], name="newspost_unique_slug")
+        ]
+        indexes = [
+            models.Index(fields=["association", "status", "-published_at"], name="newspost_public")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED and self.published_at is not None
