@@ -78,6 +78,16 @@ def _clean_text(value, limit: int, field: str, empty_message: str) -> str:
     return value
 
 
+def _current_consultation(association: Association, proposal) -> Consultation:
+    """The proposal's consultation as it is now (its phase may have moved meanwhile)."""
+    consultation = Consultation.objects.filter(
+        pk=proposal.consultation_id, association=association
+    ).first()
+    if consultation is None or proposal.association_id != association.pk:
+        raise ValidationError(_("Unknown proposal."))
+    return consultation
+
+
 def support_needed(consultation: Consultation, asked: int | None = None) -> int | None:
     """The supports a proposal needs to be retained: the smaller of the number and the share
     of the members asked (whichever is set), or None when the consultation sets neither."""
@@ -301,9 +311,8 @@ def comment_add(
     text: str,
     parent: ProposalComment | None = None,
 ) -> ProposalComment:
-    consultation = proposal.consultation
-    if consultation.association_id != association.pk:
-        raise ValidationError(_("Unknown proposal."))
+    consultation = _current_consultation(association, proposal)
+    proposal.refresh_from_db(fields=["status"])
     if consultation.phase == Consultation.Phase.CLOSED:
         raise ValidationError(_("This consultation is closed."))
     if proposal.status == ConsultationProposal.Status.HIDDEN:
@@ -359,9 +368,8 @@ def amendment_propose(
     text: str,
     reason: str = "",
 ) -> ProposalAmendment:
-    consultation = proposal.consultation
-    if consultation.association_id != association.pk:
-        raise ValidationError(_("Unknown proposal."))
+    consultation = _current_consultation(association, proposal)
+    proposal.refresh_from_db(fields=["status"])
     if consultation.phase != Consultation.Phase.PROPOSALS:
         raise ValidationError(_("Amendments are written while proposals are open."))
     if proposal.status == ConsultationProposal.Status.HIDDEN:

@@ -206,12 +206,17 @@ def minutes_pdf(minutes: Minutes) -> bytes:
     signatures.setStyle(TableStyle([("LINEBELOW", (0, 2), (-1, 2), 0.5, colors.grey)]))
     story.append(KeepTogether([signatures]))
 
-    frozen = timezone.localtime(minutes.frozen_at or timezone.now())
-    footer = _("Minutes version %(v)d, final on %(date)s · content SHA-256 %(hash)s") % {
-        "v": minutes.version,
-        "date": date_format(frozen, "j F Y H:i"),
-        "hash": minutes.content_sha256,
-    }
+    if minutes.frozen_at:
+        footer = _("Minutes version %(v)d, final on %(date)s · content SHA-256 %(hash)s") % {
+            "v": minutes.version,
+            "date": date_format(timezone.localtime(minutes.frozen_at), "j F Y H:i"),
+            "hash": minutes.content_sha256,
+        }
+    else:
+        footer = _("DRAFT of version %(v)d, not final: figures as of %(date)s") % {
+            "v": minutes.version,
+            "date": date_format(timezone.localtime(), "j F Y H:i"),
+        }
 
     def on_page(canvas, document):
         canvas.saveState()

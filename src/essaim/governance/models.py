@@ -572,6 +572,9 @@ class ProposalSupport(models.Model):
             models.UniqueConstraint(fields=["proposal", "person"], name="proposal_support_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.proposal_id} ← {self.person_id}"
+
 
 class ProposalComment(BaseModel):
     """A comment on a proposal; an answer to a comment (`parent`) is one level deep only."""
@@ -611,9 +614,7 @@ class ProposalAmendment(BaseModel):
     proposal = models.ForeignKey(
         ConsultationProposal, on_delete=models.CASCADE, related_name="amendments"
     )
-    author = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="proposal_amendments"
-    )
+    author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="proposal_amendments")
     text = models.TextField(_("amended text"))
     reason = models.CharField(_("why"), max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -763,6 +764,9 @@ class DigestSent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "period"], name="digest_once_per_period"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period}"
 
 
 # Minutes ------------------------------------------------------------------------------------

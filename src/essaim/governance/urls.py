@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views, vote_views
+from . import consultation_views, decision_views, minutes_views, views, vote_views
 
 app_name = "governance"
 
@@ -23,6 +23,46 @@ assembly_patterns = [
     path("open/", views.assembly_open, name="open"),
     path("close/", views.assembly_close, name="close"),
     path("votes/new/", vote_views.vote_create, name="vote_create_assembly"),
+    path("minutes/", minutes_views.minutes, name="minutes"),
+    path("minutes/start/", minutes_views.minutes_start, name="minutes_start"),
+    path(
+        "minutes/<uuid:minutes_uuid>/freeze/", minutes_views.minutes_freeze, name="minutes_freeze"
+    ),
+    path(
+        "minutes/<uuid:minutes_uuid>/correct/",
+        minutes_views.minutes_correct,
+        name="minutes_correct",
+    ),
+    path(
+        "minutes/<uuid:minutes_uuid>/pv.pdf",
+        minutes_views.minutes_download,
+        name="minutes_download",
+    ),
+]
+
+proposal_patterns = [
+    path("", consultation_views.consultation_proposal, name="consultation_proposal"),
+    path("hide/", consultation_views.proposal_hide, name="proposal_hide"),
+    path(
+        "comments/<uuid:comment_uuid>/hide/", consultation_views.comment_hide, name="comment_hide"
+    ),
+    path(
+        "amendments/<uuid:amendment_uuid>/",
+        consultation_views.team_amendment_decide,
+        name="amendment_decide",
+    ),
+]
+
+consultation_patterns = [
+    path("", consultation_views.consultation_detail, name="consultation"),
+    path("phase/", consultation_views.consultation_phase, name="consultation_phase"),
+    path("export/", consultation_views.consultation_export, name="consultation_export"),
+    path("proposals/<uuid:proposal_uuid>/", include(proposal_patterns)),
+]
+
+decision_patterns = [
+    path("", decision_views.decision_detail, name="decision"),
+    path("close/", decision_views.decision_close, name="decision_close"),
 ]
 
 vote_patterns = [
@@ -50,6 +90,12 @@ governance_patterns = [
         views.body_seat_remove,
         name="body_seat_remove",
     ),
+    path("consultations/", consultation_views.consultations, name="consultations"),
+    path("consultations/new/", consultation_views.consultation_create, name="consultation_create"),
+    path("consultations/<uuid:consultation_uuid>/", include(consultation_patterns)),
+    path("decisions/", decision_views.decisions, name="decisions"),
+    path("decisions/new/", decision_views.decision_create, name="decision_create"),
+    path("decisions/<uuid:decision_uuid>/", include(decision_patterns)),
     path("votes/", vote_views.vote_list, name="votes"),
     path("votes/new/", vote_views.vote_create, name="vote_create"),
     path("votes/<uuid:vote_uuid>/", include(vote_patterns)),
