@@ -11,6 +11,9 @@ volunteering_patterns = [
     path("missions/new/", views.mission_create, name="mission_create"),
     path("missions/<uuid:mission_uuid>/", views.mission_detail, name="mission_detail"),
     path("missions/<uuid:mission_uuid>/edit/", views.mission_edit, name="mission_edit"),
+    # Shifts of a mission (before the catch-all mission action below)
+    path("missions/<uuid:mission_uuid>/shifts/", shift_views.shift_list, name="shift_list"),
+    path("missions/<uuid:mission_uuid>/shifts/new/", shift_views.shift_create, name="shift_create"),
     path("missions/<uuid:mission_uuid>/<str:action>/", views.mission_status, name="mission_status"),
     path(
         "applications/<uuid:application_uuid>/", views.application_detail, name="application_detail"
@@ -22,8 +25,6 @@ volunteering_patterns = [
     ),
     path("skills/", views.skills, name="skills"),
     # Shifts and hours
-    path("missions/<uuid:mission_uuid>/shifts/", shift_views.shift_list, name="shift_list"),
-    path("missions/<uuid:mission_uuid>/shifts/new/", shift_views.shift_create, name="shift_create"),
     path("shifts/<uuid:shift_uuid>/", shift_views.shift_detail, name="shift_detail"),
     path("shifts/<uuid:shift_uuid>/edit/", shift_views.shift_edit, name="shift_edit"),
     path("shifts/<uuid:shift_uuid>/cancel/", shift_views.shift_cancel, name="shift_cancel"),
