@@ -15,14 +15,12 @@ from essaim.lib.spreadsheets import spreadsheet_response
 from . import funnels as funnel_selectors
 from .views import VOLUNTEERS
 
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
 
 class PeriodForm(EssaimForm):
-    start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    end = forms.DateField(
-        label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start = forms.DateField(label=gettext_lazy("Period start"), required=False, widget=DATE)
+    end = forms.DateField(label=gettext_lazy("Period end"), required=False, widget=DATE)
 
     def period(self):
         start, end = funnel_selectors.default_period()
@@ -56,7 +54,8 @@ def _rows(result, spreadsheet: bool):
 @require(VOLUNTEERS)
 def funnel_report(request, association_slug: str):
     association = request.seat.association
-    form = PeriodForm(request.GET or None)
+    start, end = funnel_selectors.default_period()
+    form = PeriodForm(request.GET or None, initial={"start": start, "end": end})
     start, end = form.period()
     result, status = None, 200
     try:

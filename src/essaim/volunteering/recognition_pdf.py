@@ -47,7 +47,7 @@ def _styles():
             "title", fontName=bold, fontSize=17, leading=21, textColor=PRIMARY, spaceAfter=6
         ),
         "h2": ParagraphStyle("h2", fontName=bold, fontSize=11.5, leading=15, spaceBefore=8),
-        "body": ParagraphStyle("body", fontName=regular, fontSize=10, leading=14),
+        "body": ParagraphStyle("body", fontName=regular, fontSize=10, leading=14, spaceAfter=3),
         "small": ParagraphStyle(
             "small", fontName=regular, fontSize=8.5, leading=11, textColor=MUTED
         ),
@@ -139,6 +139,7 @@ def _mission_table(lines, styles, *, with_association: bool = False) -> Table:
     header = [_("Mission"), _("Period"), _("Approved hours"), _("Skills used")]
     widths = [0.34 * width, 0.22 * width, 0.14 * width, 0.30 * width]
     if with_association:
+        header[2] = _("Hours")  # a narrower column; the note says which hours count
         header.insert(0, _("Association"))
         widths = [0.2 * width, 0.26 * width, 0.2 * width, 0.12 * width, 0.22 * width]
     rows = [[_p(h, styles["cellb"]) for h in header]]
@@ -259,7 +260,7 @@ def attestation_pdf(document: recognition.AttestationDocument) -> bytes:
             styles["small"],
         ),
         Paragraph(
-            f'<link href="{link}">{escape(document.verify_url[:60])}…</link>',
+            f'<link href="{link}">{link}</link>',
             styles["small"],
         ),
     ]
@@ -292,10 +293,11 @@ def cec_rule_paragraphs() -> list[str]:
             "body (board, bureau) or as someone who supervises other volunteers."
         ),
         _(
-            "You declare your hours yourself on Le Compte Bénévole (moncompteformation.gouv.fr "
-            "links to it) by the deadline of the following year; the association's CEC "
-            "validator then confirms them. This statement helps you fill in your declaration: "
-            "it is not the declaration."
+            "You declare your hours yourself on Le Compte Bénévole (associations.gouv.fr), by "
+            "the deadline set for the following year (30 June so far: check it on the site); "
+            "the person your association named to validate CEC declarations then confirms "
+            "them, and the rights appear on moncompteformation.gouv.fr. This statement helps "
+            "you fill in your declaration: it is not the declaration."
         ),
     ]
 
