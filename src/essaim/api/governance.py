@@ -211,7 +211,8 @@ class VoteIn(Schema):
     title: str = Field("", max_length=200)
     description: str = Field("", max_length=5000)
     method: str = Field("yes_no", description="yes_no, single, approval, ranked, judgment or score")
-    agenda_item: UUID | None = Field(None, description="a resolution of this meeting's agenda")
+    assembly: UUID | None = Field(None, description="the general meeting holding the vote")
+    agenda_item: UUID | None = Field(None, description="a resolution of the meeting's agenda")
     options: list[Annotated[str, Field(max_length=200)]] = Field(
         default_factory=list, max_length=30
     )
@@ -310,6 +311,18 @@ def _vote(request, vote_uuid: UUID) -> Vote:
     )
 
 
+def _out(vote: Vote) -> Vote:
+    """The vote with what VoteOut reads loaded now, inside the association's scope (the
+    response is serialised after it)."""
+    vote = (
+        Vote.objects.select_related("assembly", "agenda_item")
+        .prefetch_related("options")
+        .get(pk=vote.pk)
+    )
+    list(vote.options.all())
+    return vote
+
+
 def _participation(vote: Vote) -> dict:
     p = votes.participation(vote)
     return {
@@ -323,27 +336,24 @@ def _participation(vote: Vote) -> dict:
     }
 
 
-@assembly_router.get("/{assembly_uuid}/votes", response={200: list[VoteOut], **ERRORS})
+@vote_router.post("", response={201: VoteOut, **ERRORS})
 @tenant(CAP)
-def assembly_votes(request, assembly_uuid: UUID):
-    """The votes of a general meeting."""
-    assembly = _assembly(request, assembly_uuid)
-    return list(votes.votes_of(request.association, assembly).prefetch_related("options"))
-
-
-@assembly_router.post("/{assembly_uuid}/votes", response={201: VoteOut, **ERRORS})
-@tenant(CAP)
-def assembly_vote_create(request, assembly_uuid: UUID, payload: VoteIn):
-    """Prepare a vote of the meeting (on `agenda_item` when given). The majority defaults to
-    the statutes rules for this kind of meeting."""
+def vote_create(request, payload: VoteIn):
+    """Prepare a vote: of a general meeting (`assembly`, on its `agenda_item` when given; the
+    majority defaults to the statutes rules for this kind of meeting) or, without
+    `assembly`, an online vote of the members (statutes allowing remote voting)."""
     association = request.association
-    assembly = _assembly(request, assembly_uuid)
-    item = None
+    assembly = item = None
+    if payload.assembly:
+        assembly = _assembly(request, payload.assembly)
     if payload.agenda_item:
         item = get_object_or_404(
-            AgendaItem, association=association, assembly=assembly, uuid=payload.agenda_item
+            AgendaItem,
+            association=association,
+            uuid=payload.agenda_item,
+            **({"assembly": assembly} if assembly else {}),
         )
-    data = payload.dict(exclude={"agenda_item"})
+    data = payload.dict(exclude={"agenda_item", "assembly"})
     vote = votes.vote_create(
         association=association,
         acting_user=request.auth.created_by,
@@ -351,30 +361,36 @@ def assembly_vote_create(request, assembly_uuid: UUID, payload: VoteIn):
         agenda_item=item,
         **data,
     )
-    return Status(201, vote)
+    return Status(201, _out(vote))
 
 
 @vote_router.get("", response={200: list[VoteOut], **ERRORS})
 @tenant(CAP)
 @paginate(Pagination)
-def vote_list(request):
-    """Every vote of the association (meetings, boards, online), newest first."""
-    return votes.votes_of(request.association).prefetch_related("options")
+def vote_list(request, assembly: UUID | None = None):
+    """The votes of the association (meetings, boards, online), newest first; `assembly`
+    keeps those of one general meeting."""
+    found = None
+    if assembly:
+        found = _assembly(request, assembly)
+    return votes.votes_of(request.association, found).prefetch_related("options")
 
 
 @vote_router.get("/{vote_uuid}", response={200: VoteOut, **ERRORS})
 @tenant(CAP)
 def vote_detail(request, vote_uuid: UUID):
-    return _vote(request, vote_uuid)
+    return _out(_vote(request, vote_uuid))
 
 
 @vote_router.post("/{vote_uuid}/open", response={200: VoteOut, **ERRORS})
 @tenant(CAP)
 def vote_open(request, vote_uuid: UUID):
-    return votes.vote_open(
-        association=request.association,
-        acting_user=request.auth.created_by,
-        vote=_vote(request, vote_uuid),
+    return _out(
+        votes.vote_open(
+            association=request.association,
+            acting_user=request.auth.created_by,
+            vote=_vote(request, vote_uuid),
+        )
     )
 
 
@@ -382,10 +398,12 @@ def vote_open(request, vote_uuid: UUID):
 @tenant(CAP)
 def vote_close(request, vote_uuid: UUID):
     """Close and seal the box: ballots shuffled, hash-chained, counted."""
-    return votes.vote_close(
-        association=request.association,
-        acting_user=request.auth.created_by,
-        vote=_vote(request, vote_uuid),
+    return _out(
+        votes.vote_close(
+            association=request.association,
+            acting_user=request.auth.created_by,
+            vote=_vote(request, vote_uuid),
+        )
     )
 
 
@@ -393,10 +411,12 @@ def vote_close(request, vote_uuid: UUID):
 @tenant(CAP)
 def vote_publish(request, vote_uuid: UUID):
     """Publish the result and the final hash (422 if the box no longer matches its seal)."""
-    return votes.vote_publish(
-        association=request.association,
-        acting_user=request.auth.created_by,
-        vote=_vote(request, vote_uuid),
+    return _out(
+        votes.vote_publish(
+            association=request.association,
+            acting_user=request.auth.created_by,
+            vote=_vote(request, vote_uuid),
+        )
     )
 
 
