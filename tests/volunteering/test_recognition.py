@@ -172,6 +172,14 @@ def test_verification_token_cannot_be_altered(association, presidente, lea, lea_
     )
     assert client.get(forged).status_code == 404
     assert recognition.attestation_verify("garbage") is None
+    # Signed, but of an association that no longer exists; or of another shape.
+    from django.core import signing
+
+    gone = ["0" * 32, "Léa", 60, 0, "", "", "20260101"]
+    assert recognition.attestation_verify(signing.dumps(gone, salt=recognition.TOKEN_SALT)) is None
+    odd = {"n": "Léa"}
+    assert recognition.attestation_verify(signing.dumps(odd, salt=recognition.TOKEN_SALT)) is None
+    assert len(document.token) < 200  # it goes into a QR code
 
 
 def test_passport_lists_skills_and_missions_of_every_association(

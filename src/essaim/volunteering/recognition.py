@@ -15,6 +15,7 @@ association attested, and the printed code is a short digest of that token.
 
 import datetime as dt
 import hashlib
+import uuid as uuid_module
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -349,17 +350,26 @@ def _address(association: Association) -> list[str]:
     ]
 
 
+def _compact(day: dt.date | None) -> str:
+    return day.strftime("%Y%m%d") if day else ""
+
+
+def _uncompact(value: str) -> dt.date | None:
+    return dt.datetime.strptime(value, "%Y%m%d").date() if value else None  # noqa: DTZ007
+
+
 def attestation_token(document: AttestationDocument) -> str:
-    payload = {
-        "u": document.association_uuid,
-        "a": document.association_name,
-        "n": document.volunteer_name,
-        "m": document.total_minutes,
-        "y": document.year,
-        "f": document.first.isoformat() if document.first else "",
-        "l": document.last.isoformat() if document.last else "",
-        "d": document.issued_on.isoformat(),
-    }
+    """Signed, compact (it goes into a QR code): the association, the volunteer's name, the
+    minutes, the year (0: all years), the first and last days and the day of issue."""
+    payload = [
+        uuid_module.UUID(document.association_uuid).hex,
+        document.volunteer_name,
+        document.total_minutes,
+        document.year or 0,
+        _compact(document.first),
+        _compact(document.last),
+        _compact(document.issued_on),
+    ]
     return signing.dumps(payload, salt=TOKEN_SALT, compress=True)
 
 
@@ -369,26 +379,33 @@ def attestation_code(token: str) -> str:
 
 
 def attestation_verify(token: str) -> dict | None:
-    """What a genuine attestation's token says, or None for a forged or altered one."""
+    """What a genuine attestation's token says, or None for a forged or altered one, or one
+    of an association that no longer exists."""
     try:
         data = signing.loads(token, salt=TOKEN_SALT)
     except (signing.BadSignature, ValueError):
         return None
-    if not isinstance(data, dict) or not {"a", "n", "m", "d"} <= set(data):
+    if not isinstance(data, list) or len(data) != 7:
         return None
     try:
+        association_uuid, name, minutes, year, first, last, issued = data
+        with scopes_disabled():
+            association = Association.objects.filter(
+                uuid=uuid_module.UUID(association_uuid)
+            ).first()
+        if association is None:
+            return None
         return {
-            "association_uuid": str(data.get("u") or ""),
-            "association": str(data["a"]),
-            "volunteer": str(data["n"]),
-            "hours": format_minutes(int(data["m"])),
-            "year": data.get("y"),
-            "first": dt.date.fromisoformat(data["f"]) if data.get("f") else None,
-            "last": dt.date.fromisoformat(data["l"]) if data.get("l") else None,
-            "issued_on": dt.date.fromisoformat(data["d"]),
+            "association": association.name,
+            "volunteer": str(name),
+            "hours": format_minutes(int(minutes)),
+            "year": int(year) or None,
+            "first": _uncompact(first),
+            "last": _uncompact(last),
+            "issued_on": _uncompact(issued),
             "code": attestation_code(token),
         }
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, AttributeError):
         return None
 
 

@@ -249,7 +249,7 @@ def attestation_pdf(document: recognition.AttestationDocument) -> bytes:
     story.append(Spacer(1, 8 * mm))
     story.append(HRFlowable(width="100%", color=colors.HexColor("#bbbbbb")))
     link = escape(document.verify_url)
-    qr = Image(_qr_buffer(document.verify_url), width=26 * mm, height=26 * mm)
+    qr = Image(_qr_buffer(document.verify_url), width=30 * mm, height=30 * mm)
     check = [
         _p(_("Verification code: %(code)s") % {"code": document.code}, styles["cellb"]),
         _p(
@@ -264,7 +264,7 @@ def attestation_pdf(document: recognition.AttestationDocument) -> bytes:
             styles["small"],
         ),
     ]
-    table = Table([[qr, check]], colWidths=[30 * mm, None])
+    table = Table([[qr, check]], colWidths=[34 * mm, None])
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
     story.append(table)
     doc.build(story)

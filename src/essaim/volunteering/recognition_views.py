@@ -18,7 +18,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.text import slugify
 from django.views.decorators.cache import never_cache
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
 from essaim.core.models import Association
 from essaim.core.pagination import query_without_page
@@ -215,12 +215,6 @@ def attestation_verify(request, token: str):
     """What the QR code of an attestation leads to: what the association attested. Whoever
     scans it holds the document already; nothing else is shown."""
     data = recognition.attestation_verify(token) if len(token) <= 2000 else None
-    if data is not None:
-        with scopes_disabled():
-            # An association deleted since: the attestation cannot be vouched for any more.
-            uuid = uuid_or_none(data["association_uuid"])
-            if uuid is None or not Association.objects.filter(uuid=uuid).exists():
-                data = None
     response = render(
         request,
         "volunteering/public/recognition_verify.html",
