@@ -241,3 +241,81 @@ registry.register(
         order=483,
     )
 )
+
+
+# Audiences, public page and news
+
+
+def _audiences_team_export(user) -> list[dict]:
+    from .models import Audience
+
+    with scopes_disabled():
+        rows = [
+            {
+                "association": a.association.name,
+                "audience": a.name,
+                "created": _iso(a.created_at),
+            }
+            for a in Audience.objects.filter(created_by=user).select_related("association")
+        ]
+    return rows
+
+
+def _news_team_export(user) -> list[dict]:
+    from .models import NewsPost
+
+    with scopes_disabled():
+        rows = [
+            {
+                "association": p.association.name,
+                "news_post": p.title,
+                "status": p.status,
+                "published_at": _iso(p.published_at),
+            }
+            for p in NewsPost.objects.filter(author=user).select_related("association")
+        ]
+    return rows
+
+
+registry.register(
+    PrivacyEntry(
+        key="audiences",
+        label=_("Audiences"),
+        data=_(
+            "An audience holds criteria only (membership, gifts, tags, consents…) and which "
+            "team member created it: the contacts in it are computed when it is used. Its "
+            "downloads (CSV, Excel) do contain personal data (names, addresses, e-mail, "
+            "phone, tags); each download is recorded in the activity log with its size."
+        ),
+        purpose=_("Choosing who receives a mailing or a call, without copying the contacts."),
+        legal_basis=_("Legitimate interest of the association (running its communication)."),
+        retention=_(
+            "Until the team deletes the audience. A downloaded file leaves Essaim: the team "
+            "keeps it safe and deletes it once used."
+        ),
+        models=("communication.Audience",),
+        export_user=_audiences_team_export,
+        order=484,
+    )
+)
+
+registry.register(
+    PrivacyEntry(
+        key="public_page_news",
+        label=_("Public page and news"),
+        data=_(
+            "The association's public presentation and its news posts (text, image, dates), "
+            "with the team member who wrote each post. The association's contact e-mail and "
+            "phone appear on the page only if the team chooses to show them. No visitor data "
+            "is kept (no cookie, no statistics)."
+        ),
+        purpose=_("Presenting the association and its news to the public."),
+        legal_basis=_("Legitimate interest of the association (public communication)."),
+        retention=_(
+            "Until the team deletes the post; the link to its author goes with their account."
+        ),
+        models=("communication.PublicPage", "communication.NewsPost"),
+        export_user=_news_team_export,
+        order=485,
+    )
+)
