@@ -112,7 +112,7 @@ def recipients(association: Association):
         Person.objects.filter(association=association, erased_at__isnull=True, email__gt="")
         .filter(Q(pk__in=seated) | Q(pk__in=voting))
         .annotate(news=Subquery(refused.filter(person=OuterRef("pk")).values("granted")[:1]))
-        .exclude(news=False)
+        .filter(Q(news__isnull=True) | Q(news=True))  # never asked, or said yes
         .exclude(digest_preference__frequency=Frequency.NEVER)
     )
 
