@@ -311,3 +311,74 @@ registry.register(
         order=630,
     )
 )
+
+
+# --- Votes ----------------------------------------------------------------------------------
+# The roll (RollEntry: who voted, for whom, how) is personal data. The ballots of a secret
+# vote are not: nothing links them to anyone (see governance/votes.py), so an export never
+# contains them and an erasure never touches them.
+
+VOTE_ROLL_RETENTION = dt.timedelta(days=5 * 366)
+
+
+def _vote_roll_export(person) -> list[dict]:
+    from .models import RollEntry
+
+    entries = (
+        RollEntry.objects.filter(represented=person) | RollEntry.objects.filter(voter=person)
+    ).select_related("vote", "voter", "represented")
+    return [
+        {
+            "vote": entry.vote.title,
+            "date": entry.vote.opened_at.isoformat() if entry.vote.opened_at else "",
+            "how": entry.channel,
+            "voted_by_proxy_holder": str(entry.voter)
+            if entry.represented_id == person.pk and entry.voter_id != person.pk
+            else "",
+            "voted_for": str(entry.represented)
+            if entry.voter_id == person.pk and entry.represented_id != person.pk
+            else "",
+            # A public vote's choice is public; a secret vote's is known to nobody.
+            "choice": entry.public_choice if not entry.vote.secret else "",
+        }
+        for entry in entries
+    ]
+
+
+def _vote_roll_erase(person) -> None:
+    """Nothing to do on the roll: its entries stay attached to the anonymised contact, so the
+    number of voters of a past vote never changes; the ballots are linked to nobody and are
+    neither read nor changed."""
+
+
+def _vote_roll_retention(now: dt.datetime) -> int:
+    from .models import RollEntry
+
+    return RollEntry.objects.filter(vote__closed_at__lt=now - VOTE_ROLL_RETENTION).delete()[0]
+
+
+registry.register(
+    PrivacyEntry(
+        key="votes_roll",
+        label=_("Votes: the roll of who voted"),
+        data=_(
+            "The votes you took part in, online or on paper, and the member who voted for you "
+            "with your proxy (or for whom you voted). For a public vote, your choice. For a "
+            "secret vote, what you voted is stored nowhere near your name: nobody can find it."
+        ),
+        purpose=_(
+            "One ballot per member and per proxy; proving who took part in a decision (minutes)."
+        ),
+        legal_basis=_("Membership contract (statutes); legitimate interest (proof of the vote)."),
+        retention=_(
+            "Five years after the vote (the time a decision can be challenged), then deleted. "
+            "After an erasure the entries stay attached to an anonymous record; the ballots, "
+            "linked to nobody, never change."
+        ),
+        models=("governance.RollEntry",),
+        export_person=_vote_roll_export,
+        erase_person=_vote_roll_erase,
+        apply_retention=_vote_roll_retention,
+        order=620,
+    )
+)

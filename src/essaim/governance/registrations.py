@@ -114,3 +114,17 @@ dashboard.register_step(
         order=60,
     )
 )
+
+register_action_labels(
+    {
+        "vote.create": _("Vote prepared"),
+        "vote.open": _("Vote opened"),
+        "vote.delete": _("Vote removed"),
+        "vote.cast": _("Ballot cast (who voted, never what)"),
+        "vote.paper_roll": _("Paper voter marked on the roll"),
+        "vote.paper_ballots": _("Paper ballots added to the ballot box"),
+        "vote.close": _("Vote closed and ballot box sealed"),
+        "vote.verify": _("Ballot box verified"),
+        "vote.publish": _("Vote result published"),
+    }
+)
