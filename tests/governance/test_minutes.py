@@ -179,3 +179,86 @@ def test_freeze_needs_chair_and_secretary(association, presidente, held):
                 association=association, acting_user=presidente, minutes=draft
             )
     assert {"chair_name", "secretary_name"} <= set(error.value.message_dict)
+
+
+def test_minutes_print_each_resolution_vote(association, presidente, held):
+    """The votes engineer's `vote_result` read through the adapter: method, how it was held,
+    counts, majority and result, the seal of the box."""
+    from essaim.governance import votes
+
+    assembly, members = held
+    with scope(association=association):
+        accounts, dues = list(assembly.items.order_by("position", "id"))
+        yes_no = votes.vote_create(
+            association=association,
+            acting_user=presidente,
+            title="Approbation des comptes",
+            agenda_item=accounts,
+        )
+        votes.vote_open(association=association, acting_user=presidente, vote=yes_no)
+        for person, choice in zip(members[:3], ("yes", "yes", "no"), strict=True):
+            votes.vote_cast(
+                association=association,
+                acting_user=None,
+                vote=yes_no,
+                voter=person,
+                choice=choice,
+            )
+        votes.vote_cast(
+            association=association,
+            acting_user=None,
+            vote=yes_no,
+            voter=members[0],
+            represented=members[5],
+            choice="abstain",
+        )
+        votes.vote_close(association=association, acting_user=presidente, vote=yes_no)
+        judgment = votes.vote_create(
+            association=association,
+            acting_user=presidente,
+            title="Montant des cotisations",
+            agenda_item=dues,
+            method="judgment",
+            options=["20 €", "25 €"],
+        )
+        votes.vote_open(association=association, acting_user=presidente, vote=judgment)
+        keys = votes.option_keys(judgment)
+        for person, grades in zip(members[:3], ((1, 4), (2, 5), (1, 3)), strict=True):
+            votes.vote_cast(
+                association=association,
+                acting_user=None,
+                vote=judgment,
+                voter=person,
+                choice=dict(zip(keys, grades, strict=True)),
+            )
+        judgment = votes.vote_close(association=association, acting_user=presidente, vote=judgment)
+        summaries = minutes_services.figures_of(assembly)["items"]
+        first, second = summaries[0]["votes"][0], summaries[1]["votes"][0]
+        assert first["adopted"] is True
+        assert ("Yes", "2") in first["counts"] and ("No", "1") in first["counts"]
+        assert first["abstentions"] == "1"
+        assert first["how"] == "secret vote online"
+        assert "by proxy" in first["voters"]
+        assert second["winner"] == "20 €"
+        assert second["final_hash"] == judgment.final_hash
+        assert any("majority grade" in value for _label, value in second["counts"])
+    _close(association, presidente, assembly)
+    with scope(association=association):
+        draft = minutes_services.minutes_start(
+            association=association, acting_user=presidente, assembly=assembly
+        )
+        minutes_services.minutes_update(
+            association=association,
+            acting_user=presidente,
+            minutes=draft,
+            chair_name="Hélène Martin",
+            secretary_name="Sophie Lefèvre",
+        )
+        frozen = minutes_services.minutes_freeze(
+            association=association, acting_user=presidente, minutes=draft
+        )
+        text = pdf_text(minutes_services.minutes_bytes(frozen)).replace("\n", " ")
+    assert "adopted (majority reached)" in text
+    assert "secret vote online" in text
+    assert "20 €" in text and "majority judgment" in text.lower()
+    assert judgment.final_hash[:16] in text.replace(" ", "")

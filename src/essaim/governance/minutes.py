@@ -33,102 +33,107 @@ NAME_MAX = 200
 
 # --- Votes, read through the votes module --------------------------------------------------
 
-HOW_HELD = {
-    "online": "secret online vote",
-    "paper": "paper ballots",
-    "mixed": "paper ballots and online vote",
-    "hands": "show of hands",
-}
 
-
-def _how_held(vote, result: dict) -> str:
-    paper = result.get("paper") or result.get("paper_ballots") or 0
-    online = result.get("online") or result.get("online_ballots") or 0
-    if isinstance(result.get("channels"), dict):
-        paper = result["channels"].get("paper", paper)
-        online = result["channels"].get("online", online)
-    secret = bool(getattr(vote, "secret", result.get("secret", False)))
+def _how_held(result: dict) -> str:
+    channels = result.get("channels") or {}
+    paper = (channels.get("paper") or {}).get("ballots") or 0
+    online = (channels.get("online") or {}).get("ballots") or 0
+    secret = bool(result.get("secret"))
     if paper and online:
-        return _("mixed: paper ballots and online vote")
+        return (
+            _("mixed: secret paper ballots and secret online vote")
+            if secret
+            else _("mixed: paper ballots and online vote")
+        )
     if paper:
-        return _("paper ballots")
+        return _("secret paper ballots") if secret else _("paper ballots (show of hands recorded)")
     if online:
         return _("secret vote online") if secret else _("public vote online")
-    return _("show of hands")
+    return _("no ballot cast")
+
+
+def _tally_value(method: str, tally: dict, grades: list) -> str:
+    if method == "single":
+        return f"{tally.get('votes', 0)} ({tally.get('percent', '')} %)".replace(" ( %)", "")
+    if method == "approval":
+        return f"{tally.get('approvals', 0)} ({tally.get('percent', '')} %)".replace(" ( %)", "")
+    if method == "score":
+        return _("total %(total)s, mean %(mean)s") % {
+            "total": tally.get("total", 0),
+            "mean": tally.get("mean", 0),
+        }
+    if method == "ranked":
+        return _("%(wins)s wins by the Schulze method") % {"wins": tally.get("schulze_wins", 0)}
+    if method == "judgment":
+        grade = tally.get("majority_grade", "")
+        return _("majority grade: %(grade)s%(gauge)s") % {
+            "grade": grade,
+            "gauge": tally.get("gauge", ""),
+        }
+    return ""
 
 
 def _counts(result: dict) -> list[tuple[str, str]]:
-    """[(label, value)] of the per-option figures, whatever shape the result gives."""
-    counts = result.get("counts") or result.get("tallies") or result.get("options") or []
-    rows = []
-    if isinstance(counts, dict):
-        for label, value in counts.items():
-            rows.append((str(label), _figure(value)))
-    elif isinstance(counts, list):
-        for entry in counts:
-            if isinstance(entry, dict):
-                label = entry.get("label") or entry.get("option") or entry.get("key") or ""
-                value = next(
-                    (
-                        entry[k]
-                        for k in ("votes", "count", "approvals", "total", "median", "grade")
-                        if k in entry
-                    ),
-                    "",
-                )
-                rows.append((str(label), _figure(value)))
-            else:
-                rows.append((str(entry), ""))
-    return rows
+    """[(label, figure)] of a sealed vote, for the minutes."""
+    counts = result.get("counts") or {}
+    method = result.get("method") or counts.get("method")
+    if method == "yes_no":
+        return [
+            (_("Yes"), str(counts.get("yes", 0))),
+            (_("No"), str(counts.get("no", 0))),
+            (_("Votes needed to adopt"), str(counts.get("required", ""))),
+        ]
+    grades = counts.get("grades") or []
+    return [
+        (str(t.get("label") or t.get("key")), _tally_value(method, t, grades))
+        for t in counts.get("tallies") or []
+    ]
 
 
-def _figure(value) -> str:
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {v}" for k, v in value.items())
-    return str(value)
+def _summary(vote, result: dict) -> dict:
+    majority = result.get("majority") or {}
+    adopted = result.get("adopted")
+    voters = result.get("voters", 0)
+    by_proxy = result.get("by_proxy") or 0
+    voters_text = str(voters)
+    if by_proxy:
+        voters_text = _("%(voters)s, of whom %(proxies)s by proxy") % {
+            "voters": voters,
+            "proxies": by_proxy,
+        }
+    return {
+        "title": result.get("title") or vote.title,
+        "method": str(result.get("method_label") or vote.get_method_display()),
+        "majority": str(majority.get("label") or "") if result.get("method") == "yes_no" else "",
+        "counts": _counts(result),
+        "abstentions": str(result["abstain"]) if result.get("abstain") is not None else "",
+        "blank": str(result["blank"]) if result.get("blank") else "",
+        "voters": voters_text,
+        "adopted": adopted if isinstance(adopted, bool) else None,
+        "winner": ", ".join(str(w) for w in result.get("winner_labels") or []),
+        "tie": bool(result.get("tie")),
+        "tie_explanation": str(result.get("tie_explanation") or ""),
+        "how": _how_held(result),
+        "secret": bool(result.get("secret")),
+        "final_hash": str(result.get("final_hash") or ""),
+    }
 
 
 def vote_summaries(item: AgendaItem) -> list[dict]:
-    """The votes held on `item`, each as the minutes print it."""
+    """The sealed votes held on `item`, each as the minutes print it (read through
+    `governance.votes.vote_result`)."""
     votes_manager = getattr(item, "votes", None)
     if votes_manager is None:
         return []
     try:
-        from . import votes as votes_module
-    except ImportError:  # the votes module is not there yet
-        votes_module = None
+        from .votes import vote_result
+    except ImportError:  # the votes module is not there
+        return []
     summaries = []
     for vote in votes_manager.all().order_by("created_at", "id"):
-        if not getattr(vote, "is_sealed", False):
+        if not vote.is_sealed:
             continue
-        result = {}
-        reader = getattr(votes_module, "vote_result", None)
-        if reader is not None:
-            try:
-                result = reader(vote) or {}
-            except Exception:
-                result = {}
-        if not result:
-            result = dict(getattr(vote, "result", None) or {})
-        adopted = result.get("adopted")
-        winner = result.get("winner") or result.get("winner_label")
-        summaries.append(
-            {
-                "title": vote.title,
-                "method": str(vote.get_method_display()),
-                "majority": str(result.get("majority_label") or vote.get_majority_display()),
-                "counts": _counts(result),
-                "abstentions": _figure(result.get("abstentions", result.get("abstain", ""))),
-                "blank": _figure(result.get("blank", "")),
-                "voters": _figure(result.get("voters", result.get("ballots", vote.ballot_count))),
-                "adopted": adopted if isinstance(adopted, bool) else None,
-                "winner": str(winner) if winner not in (None, "") else "",
-                "tie": bool(result.get("tie")),
-                "how": _how_held(vote, result),
-                "secret": bool(vote.secret),
-                "final_hash": str(result.get("final_hash") or vote.final_hash or ""),
-            }
-        )
+        summaries.append(_summary(vote, vote_result(vote)))
     return summaries
 
 

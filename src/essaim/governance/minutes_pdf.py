@@ -236,12 +236,16 @@ def _vote_table(vote: dict, cell, bold) -> Table:
         [Paragraph(escape(vote["title"]), head), ""],
         [Paragraph(escape(_("Method")), cell), Paragraph(escape(vote["method"]), cell)],
         [Paragraph(escape(_("How it was held")), cell), Paragraph(escape(vote["how"]), cell)],
-        [
-            Paragraph(escape(_("Majority required")), cell),
-            Paragraph(escape(vote["majority"]), cell),
-        ],
         [Paragraph(escape(_("Voters")), cell), Paragraph(escape(vote["voters"]), cell)],
     ]
+    if vote["majority"]:
+        rows.insert(
+            3,
+            [
+                Paragraph(escape(_("Majority required")), cell),
+                Paragraph(escape(vote["majority"]), cell),
+            ],
+        )
     for label, value in vote["counts"]:
         rows.append([Paragraph(escape(label), cell), Paragraph(escape(value), cell)])
     if vote["abstentions"]:
@@ -258,7 +262,8 @@ def _vote_table(vote: dict, cell, bold) -> Table:
     if vote["winner"]:
         rows.append([Paragraph(escape(_("Result")), cell), Paragraph(escape(vote["winner"]), head)])
     elif vote["tie"]:
-        rows.append([Paragraph(escape(_("Result")), cell), Paragraph(escape(_("tie")), head)])
+        text = vote.get("tie_explanation") or _("tie")
+        rows.append([Paragraph(escape(_("Result")), cell), Paragraph(escape(text), head)])
     if vote["final_hash"]:
         rows.append(
             [
