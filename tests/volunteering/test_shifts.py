@@ -388,3 +388,20 @@ def test_signup_of_erased_person_is_refused(make_shift, association, presidente,
                 association=association, acting_user=presidente, shift=shift, person=person
             )
         assert not ShiftSignup.objects.exists()
+
+
+def test_demo_has_shifts_and_hours():
+    import io
+
+    from django.core.management import call_command
+
+    call_command("load_demo", stdout=io.StringIO())
+    with scopes_disabled():
+        assert Shift.objects.filter(series__isnull=False).count() == 6
+        assert ShiftSignup.objects.filter(status="signed_up").count() == 1
+        assert ShiftSignup.objects.filter(status="attended").count() == 2
+        assert sorted(HoursEntry.objects.values_list("status", flat=True)) == [
+            "approved",
+            "approved",
+            "declared",
+        ]
