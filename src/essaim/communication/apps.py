@@ -8,4 +8,4 @@ class CommunicationConfig(AppConfig):
     verbose_name = _("Communication")
 
     def ready(self) -> None:
-        from . import privacy_entries, registrations, tasks  # noqa: F401
+        from . import demo, privacy_entries, registrations, tasks  # noqa: F401
