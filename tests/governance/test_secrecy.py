@@ -148,3 +148,37 @@ def test_a_voters_erasure_never_reveals_nor_alters_the_box(association, presiden
         # The roll keeps the (now anonymous) entry: the count of voters never changes.
         assert RollEntry.objects.filter(vote=vote).count() == VOTERS
         assert votes.vote_result(vote)["voters"] == VOTERS
+
+
+def test_the_privacy_export_gives_the_roll_never_a_secret_ballot(association, secret_vote):
+    from essaim.core.privacy import registry
+
+    person = secret_vote["members"][5]
+    entry = next(e for e in registry.entries() if e.key == "votes_roll")
+    with scope(association=association):
+        rows = entry.export_person(person)
+    assert rows == [
+        {
+            "vote": "Score the projects",
+            "date": rows[0]["date"],
+            "how": "online",
+            "voted_by_proxy_holder": "",
+            "voted_for": "",
+            "choice": "",
+        }
+    ]
+
+
+def test_retention_deletes_old_rolls_and_keeps_the_box(association, secret_vote):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from essaim.governance.privacy_entries import _vote_roll_retention
+
+    vote = secret_vote["vote"]
+    with scopes_disabled():
+        assert _vote_roll_retention(timezone.now()) == 0
+        touched = _vote_roll_retention(timezone.now() + dt.timedelta(days=6 * 366))
+        assert touched == VOTERS
+        assert Ballot.objects.filter(vote=vote).count() == VOTERS
