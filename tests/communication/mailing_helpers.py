@@ -36,6 +36,9 @@ def draft(association, user, **fields):
 
 def newsletter(association, user, name="La lettre", is_public=True):
     return lists.newsletter_create(
-        association=association, acting_user=user, name=name, description="Chaque mois.",
+        association=association,
+        acting_user=user,
+        name=name,
+        description="Chaque mois.",
         is_public=is_public,
-    )  # fmt: skip
+    )

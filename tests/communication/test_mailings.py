@@ -44,7 +44,7 @@ def test_list_or_consent_required(scoped, presidente):
 
 def test_html_sanitised_and_text_part():
     html = personalise.markdown_to_html(
-        "**Gras** <script>alert(1)</script> <a href=\"javascript:alert(1)\" onclick=\"x\">x</a>"
+        '**Gras** <script>alert(1)</script> <a href="javascript:alert(1)" onclick="x">x</a>'
         "\n\n[lien](https://example.org/a)"
     )
     assert "<script" not in html and "javascript:" not in html and "onclick" not in html
@@ -66,21 +66,31 @@ def test_recipients_consent_suppression_dedup(scoped, presidente):
     readers = consenting(scoped, 4)
     # One said no later, one is suppressed, one shares a mailbox with another (Gmail dots).
     people_services.consent_record(
-        association=scoped, acting_user=None, person=readers[0], topic="newsletter",
-        granted=False, source=Consent.Source.ONLINE,
-    )  # fmt: skip
+        association=scoped,
+        acting_user=None,
+        person=readers[0],
+        topic="newsletter",
+        granted=False,
+        source=Consent.Source.ONLINE,
+    )
     Suppression.objects.create(
-        association=scoped, email=readers[1].email, email_canonical=readers[1].email,
+        association=scoped,
+        email=readers[1].email,
+        email_canonical=readers[1].email,
         reason=Suppression.Reason.HARD_BOUNCE,
-    )  # fmt: skip
+    )
     twin_a = consenting(scoped, 1)[0]
     twin_a.email = "jean.dupont@gmail.com"
     twin_a.save()
     twin_b = PersonFactory(association=scoped, email="JeanDupont+asso@gmail.com")
     people_services.consent_record(
-        association=scoped, acting_user=None, person=twin_b, topic="newsletter",
-        granted=True, source=Consent.Source.ONLINE,
-    )  # fmt: skip
+        association=scoped,
+        acting_user=None,
+        person=twin_b,
+        topic="newsletter",
+        granted=True,
+        source=Consent.Source.ONLINE,
+    )
     PersonFactory(association=scoped, email="")  # no e-mail: never
     mailing = draft(scoped, presidente)
     emails = sorted(e for _pk, e, _key in mailings.recipient_rows(mailing))
@@ -92,9 +102,13 @@ def test_newsletter_recipients_are_subscribers_only(scoped, presidente):
     the_list = newsletter(scoped, presidente)
     subscriber = PersonFactory(association=scoped, email="abonne@example.net")
     lists.subscription_set(
-        association=scoped, acting_user=presidente, person=subscriber, newsletter=the_list,
-        subscribed=True, source=Subscription.Source.MANUAL,
-    )  # fmt: skip
+        association=scoped,
+        acting_user=presidente,
+        person=subscriber,
+        newsletter=the_list,
+        subscribed=True,
+        source=Subscription.Source.MANUAL,
+    )
     mailing = draft(scoped, presidente, topic="", newsletter=the_list)
     assert [e for _pk, e, _k in mailings.recipient_rows(mailing)] == ["abonne@example.net"]
 
@@ -124,9 +138,10 @@ def test_send_now_delivers_once_with_headers(
     message = mail.outbox[0]
     headers = message.extra_headers
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert headers["List-Unsubscribe"].startswith("<http://testserver/u/") or "/u/" in headers[
-        "List-Unsubscribe"
-    ]
+    assert (
+        headers["List-Unsubscribe"].startswith("<http://testserver/u/")
+        or "/u/" in headers["List-Unsubscribe"]
+    )
     assert "mailto:" in headers["List-Unsubscribe"]
     assert headers["Precedence"] == "bulk"
     delivery = Delivery.objects.get(mailing=mailing, email=message.to[0])

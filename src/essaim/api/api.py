@@ -16,6 +16,7 @@ from ninja.throttling import AuthRateThrottle
 
 from .audiences import audience_router
 from .auth import TokenAuth
+from .communication import mailing_router, newsletter_router
 from .events import event_router
 from .fundraising import campaign_router, gift_router, receipt_router
 from .governance import assembly_router, vote_router
@@ -160,6 +161,8 @@ api.add_router("/votes", vote_router)
 api.add_router("/petitions", petition_router)
 api.add_router("/events", event_router)
 api.add_router("/audiences", audience_router)
+api.add_router("/mailings", mailing_router)
+api.add_router("/newsletter-lists", newsletter_router)
 api.add_router("/volunteer-profile", profile_router)
 api.add_router("/missions", volunteer_mission_router)
 api.add_router("/mission-catalogue", catalogue_router)

@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
 
 from essaim.core.audit import audit_log
 from essaim.core.emails import outbox_add
@@ -429,8 +430,19 @@ def deliveries_retry_unknown(*, association: Association, acting_user, mailing: 
 def mailing_start(mailing_id: int, now: dt.datetime | None = None) -> bool:
     """Freeze the recipients of a due scheduled mailing into Delivery rows and mark it
     sending. Idempotent: only the caller that flips scheduled → sending freezes; the unique
-    keys make a second freeze impossible anyway. Returns True when this call started it."""
-    now = now or timezone.now()
+    keys make a second freeze impossible anyway. Returns True when this call started it.
+    Called from tasks: enters the mailing's association's scope itself."""
+    with scopes_disabled():
+        association = Association.objects.filter(
+            pk=Mailing.objects.filter(pk=mailing_id).values("association_id")[:1]
+        ).first()
+    if association is None:
+        return False
+    with scope(association=association):
+        return _start(mailing_id, now or timezone.now())
+
+
+def _start(mailing_id: int, now: dt.datetime) -> bool:
     with transaction.atomic():
         flipped = Mailing.objects.filter(
             pk=mailing_id, status=Mailing.Status.SCHEDULED, scheduled_at__lte=now
