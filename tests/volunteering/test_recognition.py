@@ -358,3 +358,19 @@ def test_volunteer_with_no_hours_sees_empty_states(client_for, citizen):
 def test_anonymous_visitor_must_sign_in(client):
     response = client.get(reverse("volunteering_public:recognition"))
     assert response.status_code == 302
+
+
+def test_volunteer_known_only_by_account(client_for, association, presidente, lea, make_mission):
+    """Hours logged on an account without a contact record: the account is the volunteer."""
+    add_hours(association, user=lea, mission=make_mission(), minutes=90)
+    client = client_for(presidente)
+    listing = client.get(team_url(association, "recognition") + "?year=all")
+    assert f"/recognition/u{lea.pk}/" in listing.text
+    response = client.get(
+        team_url(association, "recognition_attestation", volunteer_key=f"u{lea.pk}")
+    )
+    assert response.status_code == 200 and "1 h 30" in pdf_text(response.content)
+    # An account with no hours in this association is not a volunteer of it.
+    stranger = UserFactory()
+    url = team_url(association, "recognition_volunteer", volunteer_key=f"u{stranger.pk}")
+    assert client.get(url).status_code == 404
