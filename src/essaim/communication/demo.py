@@ -94,3 +94,94 @@ def _load(context: dict) -> None:
 
 
 demo.register("communication_site", _load, order=90)
+
+
+# Lists and mailings
+
+LETTER = (
+    "Bonjour {{ first_name }},\n\n"
+    "## Ce mois-ci au quartier\n\n"
+    "- **samedi 14** : repair café à la maison de quartier, de 14 h à 18 h ;\n"
+    "- **mercredi 18** : aide aux devoirs, on cherche deux bénévoles ;\n"
+    "- le jardin partagé a besoin de bras pour les semis.\n\n"
+    "Tout le programme est sur [notre page](https://example.org/amis-du-quartier).\n\n"
+    "À très vite,\n\nHélène, pour {{ association }}"
+)
+
+
+def _load_mailings(context: dict) -> None:
+    """A newsletter list (its subscribers imported from the contacts who said yes to the
+    newsletter, with the legal basis), a sent mailing with a few clicks and one
+    unsubscription, and a draft."""
+    from django.core.mail import get_connection
+
+    from essaim.people.models import Consent, Person
+
+    from . import lists, mailings, sending, tracking
+    from .models import Delivery
+
+    quartier, presidente = context["quartier"], context["users"]["presidente"]
+    with scope(association=quartier):
+        letter = lists.newsletter_create(
+            association=quartier,
+            acting_user=presidente,
+            name="La lettre du quartier",
+            description="Une fois par mois : les rendez-vous du quartier et les nouvelles de "
+            "l'association.",
+            is_public=True,
+        )
+        agreed = Consent.objects.filter(
+            association=quartier, topic=Consent.Topic.NEWSLETTER, granted=True
+        ).values("person_id")
+        emails = list(
+            Person.objects.filter(association=quartier, pk__in=agreed, erased_at__isnull=True)
+            .exclude(email="")
+            .values_list("email", flat=True)[:60]
+        )
+        if not emails:
+            return
+        lists.subscribers_import(
+            association=quartier,
+            acting_user=presidente,
+            newsletter=letter,
+            lines="\n".join(emails),
+            legal_basis="Case « lettre d'information » cochée sur le bulletin d'adhésion",
+        )
+        mailing = mailings.mailing_create(
+            association=quartier,
+            acting_user=presidente,
+            subject="La lettre du quartier : les rendez-vous du mois",
+            from_name="Les Amis du Quartier",
+            newsletter=letter,
+            body=LETTER,
+        )
+        mailings.mailing_schedule(
+            association=quartier,
+            acting_user=presidente,
+            mailing=mailing,
+            send_at=timezone.now() + dt.timedelta(minutes=1),
+        )
+        mailing.scheduled_at = timezone.now() - dt.timedelta(days=6)
+        mailing.save(update_fields=["scheduled_at"])
+        mailings.mailing_start(mailing.pk, now=timezone.now())
+        # Kept in memory: the demo's "sent" mailing must not fill var/mail.
+        connection = get_connection("django.core.mail.backends.locmem.EmailBackend")
+        sending.send_mailing(mailing.pk, connection=connection)
+        deliveries = list(Delivery.objects.filter(mailing=mailing).order_by("id"))
+        for delivery in deliveries[: max(1, len(deliveries) // 3)]:
+            tracking.click_record(
+                tracking.click_url(delivery.uuid.hex, 0).rsplit("/r/", 1)[1].rstrip("/")
+            )
+        if deliveries:
+            lists.delivery_unsubscribe(delivery=deliveries[-1])
+        mailings.mailing_create(
+            association=quartier,
+            acting_user=presidente,
+            subject="Appel aux bénévoles pour la fête des voisins",
+            from_name="Les Amis du Quartier",
+            topic="association_news",
+            body="Bonjour {{ first_name }},\n\nNous cherchons des bras pour monter les tables.",
+        )
+
+
+demo.register("communication_mailings", _load_mailings, order=91)
