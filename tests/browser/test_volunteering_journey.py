@@ -1,6 +1,7 @@
 """The whole volunteering journey of issue 5, on a phone: a citizen searches missions near her
 postcode → applies → the coordinator accepts → she signs up for a shift → the coordinator
-marks her present, which approves her hours → she downloads her attestation de bénévolat
+marks her present, which approves the shift's hours, and approves the hours she declared →
+she downloads her attestation de bénévolat
 (a PDF with her name and her hours) and sees her hours for the Compte d'Engagement Citoyen.
 The coordinator finds her among the volunteers with approved hours, and the mission in the
 funnels.
@@ -130,10 +131,30 @@ def test_from_search_to_attestation(browsing, association, presidente, citizen):
     with scopes_disabled():
         entry = HoursEntry.objects.get(user=citizen)
     assert (entry.status, entry.minutes) == ("approved", 210)
-    team.goto(f"{team_base}/hours/?status=approved")
-    browsing.check(team)
 
-    # 6. She downloads her attestation from her space: a PDF with her name and hours.
+    # 6. She also declares the hour and a half she spent sorting food; the coordinator
+    # approves it from the list of hours to approve.
+    page.goto("/account/volunteering/hours/")
+    browsing.check(page)
+    page.select_option("select[name=mission]", str(mission.uuid))
+    page.fill("input[name=hours]", "1")
+    page.fill("input[name=minutes]", "30")
+    page.fill("input[name=activity]", "Tri des denrées")
+    submit(page)
+    expect(flash(page)).to_be_visible()
+    browsing.check(page)
+    with scopes_disabled():
+        declared = HoursEntry.objects.get(user=citizen, status="declared")
+    team.goto(f"{team_base}/hours/?status=declared")
+    browsing.check(team)
+    approve = f"{team_base}/hours/{declared.uuid}/approve/"
+    team.locator(f"main form[action='{approve}'] button[type=submit]").click()
+    expect(flash(team)).to_be_visible()
+    browsing.check(team)
+    with scopes_disabled():
+        assert HoursEntry.objects.get(pk=declared.pk).status == "approved"
+
+    # 7. She downloads her attestation from her space: a PDF with her name and hours.
     page.goto("/account/volunteering/")
     browsing.check(page)
     page.locator("main a[href='/account/volunteering/recognition/']").click()
@@ -142,17 +163,17 @@ def test_from_search_to_attestation(browsing, association, presidente, citizen):
     attestation = f"/account/volunteering/recognition/attestation-{association.uuid}.pdf"
     text = _pdf_text(_download(page, page.locator(f"main a[href='{attestation}']")))
     assert "Marc Petit" in text
-    assert "Distribution alimentaire du jeudi" in text and "3 h 30" in text
+    assert "Distribution alimentaire du jeudi" in text and "5 h" in text  # 3 h 30 + 1 h 30
     # Her yearly statement for the CEC, as a PDF too.
     year = timezone.localdate(past).year
     statement = page.locator(
         f"main a[href='/account/volunteering/recognition/statement-{year}.pdf']"
     )
-    assert "3 h 30" in _pdf_text(_download(page, statement))
+    assert "5 h" in _pdf_text(_download(page, statement))
     passport = page.locator("main a[href='/account/volunteering/recognition/passport.pdf']")
     assert "Distribution alimentaire du jeudi" in _pdf_text(_download(page, passport))
 
-    # 7. The coordinator finds her among the volunteers with approved hours and issues an
+    # 8. The coordinator finds her among the volunteers with approved hours and issues an
     # attestation too; the funnels count the application and the acceptance.
     team.goto(f"{team_base}/recognition/")
     browsing.check(team)
