@@ -23,7 +23,7 @@ urlpatterns: list = [
     path("u/<str:token>/", unsubscribe_views.unsubscribe, name="unsubscribe"),
     path("u/<str:token>/preferences/", unsubscribe_views.preferences, name="preferences"),
     path("r/<str:token>/", unsubscribe_views.click, name="click"),
-    path("o/<str:token>/", unsubscribe_views.open_pixel, name="open"),
+    path("px/<str:token>/", unsubscribe_views.open_pixel, name="open"),
     # Bounces and complaints (generic JSON signed, or Mailgun's format).
     path("webhooks/mail/<str:token>/", unsubscribe_views.mail_webhook, name="mail_webhook"),
     # Newsletter lists: subscription page and its double opt-in link.
