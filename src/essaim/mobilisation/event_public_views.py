@@ -343,7 +343,9 @@ def action_page(request, slug: str, action_slug: str):
     with scope(association=association):
         source = clean_source(request.GET.get("src"))
         is_open = action.status == CallToAction.Status.PUBLISHED
-        form = CompletionForm(request.POST or None, initial={"src": source})
+        form = CompletionForm(
+            request.POST if request.method == "POST" else None, initial={"src": source}
+        )
         status, limited = 200, False
         name = " ".join(request.GET.get("name", "").split())[:150]
         if request.method == "POST" and is_open and action.kind != CallToAction.Kind.EVENT:
