@@ -6,7 +6,8 @@ import io
 
 import pytest
 from django.core.exceptions import ValidationError
-from django_scopes import scope
+from django.urls import reverse
+from django_scopes import scope, scopes_disabled
 from pypdf import PdfReader
 
 from essaim.core.models import AuditLog
@@ -262,3 +263,97 @@ def test_minutes_print_each_resolution_vote(association, presidente, held):
     assert "secret vote online" in text
     assert "20 €" in text and "majority judgment" in text.lower()
     assert judgment.final_hash[:16] in text.replace(" ", "")
+
+
+# --- Screens ------------------------------------------------------------------------------
+
+
+def _url(association, name, **kwargs):
+    return reverse(f"governance:{name}", kwargs={"association_slug": association.slug, **kwargs})
+
+
+def test_team_writes_freezes_and_cannot_edit_afterwards(
+    client_for, presidente, association, held, django_assert_max_num_queries
+):
+    assembly, _members = held
+    client = client_for(presidente)
+    page = _url(association, "minutes", assembly_uuid=assembly.uuid)
+    assert "Write the minutes" in client.get(page).content.decode()
+    client.post(_url(association, "minutes_start", assembly_uuid=assembly.uuid))
+    with scopes_disabled():
+        draft = Minutes.objects.get()
+    response = client.post(
+        page,
+        {
+            "chair_name": "Hélène Martin",
+            "secretary_name": "Sophie Lefèvre",
+            "opening_text": "Ouverture à 18 h 40.",
+            "item_0": "Les comptes sont présentés.",
+            "item_1": "",
+            "closing_text": "",
+        },
+    )
+    assert response.status_code == 302
+    with django_assert_max_num_queries(40):
+        body = client.get(page).content.decode()
+    assert "Ouverture à 18 h 40." in body and "Present" in body
+    preview = client.get(
+        _url(association, "minutes_download", assembly_uuid=assembly.uuid, minutes_uuid=draft.uuid)
+    )
+    assert "DRAFT of version 1" in pdf_text(preview.content)
+    _close(association, presidente, assembly)
+    client.post(
+        _url(association, "minutes_freeze", assembly_uuid=assembly.uuid, minutes_uuid=draft.uuid)
+    )
+    with scopes_disabled():
+        draft.refresh_from_db()
+    assert draft.is_frozen
+    body = client.get(page).content.decode()
+    assert draft.sha256 in body and draft.content_sha256 in body
+    refused = client.post(page, {"chair_name": "Quelqu'un d'autre", "opening_text": "Changé"})
+    assert refused.status_code == 302
+    assert "cannot be changed" in client.get(page).content.decode()
+    with scopes_disabled():
+        draft.refresh_from_db()
+    assert draft.opening_text == "Ouverture à 18 h 40." and draft.chair_name == "Hélène Martin"
+    download = client.get(
+        _url(association, "minutes_download", assembly_uuid=assembly.uuid, minutes_uuid=draft.uuid)
+    )
+    assert hashlib.sha256(download.content).hexdigest() == draft.sha256
+
+
+def test_convened_members_download_the_final_pv_others_get_404(
+    client_for, presidente, association, held, outsider, make_members
+):
+    from tests.factories import UserFactory
+
+    assembly, members = held
+    _close(association, presidente, assembly)
+    with scope(association=association):
+        draft = minutes_services.minutes_start(
+            association=association, acting_user=presidente, assembly=assembly
+        )
+        draft_url = reverse("governance_public:minutes", args=[draft.uuid])
+        minutes_services.minutes_update(
+            association=association,
+            acting_user=presidente,
+            minutes=draft,
+            chair_name="A",
+            secretary_name="B",
+        )
+    member_user = UserFactory()
+    with scope(association=association):
+        members[1].user = member_user
+        members[1].save()
+    assert client_for(member_user).get(draft_url).status_code == 404  # a draft: not yet
+    with scope(association=association):
+        frozen = minutes_services.minutes_freeze(
+            association=association, acting_user=presidente, minutes=draft
+        )
+    response = client_for(member_user).get(draft_url)
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == frozen.sha256
+    late_user = UserFactory()
+    make_members(1, user=late_user)  # joined after the convocation: not convened
+    for user in (late_user, outsider):
+        assert client_for(user).get(draft_url).status_code == 404

@@ -219,6 +219,10 @@ class MinutesForm(EssaimForm):
             )
         if not correction:
             del self.fields["correction_note"]
+        order = ["chair_name", "secretary_name", "correction_note", "opening_text"]
+        self.order_fields([*order, *self.item_keys, "closing_text"])
+        for name in ("chair_name", "secretary_name"):
+            self.fields[name].widget.attrs["list"] = "officers"
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

@@ -219,6 +219,25 @@ def suggested_officers(assembly: Assembly) -> tuple[str, str]:
     return names.get(BodySeat.Role.PRESIDENT, ""), names.get(BodySeat.Role.SECRETARY, "")
 
 
+def officer_names(assembly: Assembly) -> list[str]:
+    """Names to pick the chair and the secretary from: the bureau, then the members present."""
+    from .models import Attendance
+
+    names = [
+        seat.person.full_name or str(seat.person)
+        for seat in BodySeat.objects.filter(
+            association=assembly.association, body__kind="bureau"
+        ).select_related("person")
+    ]
+    names += [
+        a.person.full_name or str(a.person)
+        for a in Attendance.objects.filter(assembly=assembly)
+        .select_related("person")
+        .order_by("person__sort_name")[:300]
+    ]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 # --- Services -----------------------------------------------------------------------------
 
 

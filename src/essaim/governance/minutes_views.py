@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -77,7 +77,11 @@ def minutes(request, association_slug: str, assembly_uuid):
                 messages.success(request, _("Draft saved."))
                 return _to_minutes(assembly)
     elif request.method == "POST":
-        raise Http404
+        messages.error(
+            request,
+            _("These minutes are final and cannot be changed: write a corrected version."),
+        )
+        return _to_minutes(assembly)
     figures = services.figures_of(assembly) if assembly.status != Assembly.Status.DRAFT else {}
     return render(
         request,
@@ -90,6 +94,7 @@ def minutes(request, association_slug: str, assembly_uuid):
             "form": form,
             "figures": figures,
             "can_start": assembly.status in (Assembly.Status.OPEN, Assembly.Status.CLOSED),
+            "officers": services.officer_names(assembly) if draft is not None else [],
         },
         status=422 if form is not None and form.errors else 200,
     )
