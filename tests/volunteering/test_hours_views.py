@@ -115,7 +115,12 @@ def test_coordinator_approves_refuses_and_bulk(
     )
     with scope(association=association):
         statuses = dict(HoursEntry.objects.values_list("uuid", "status"))
-        assert [statuses[e.uuid] for e in entries] == ["approved", "refused", "approved", "approved"]
+        assert [statuses[e.uuid] for e in entries] == [
+            "approved",
+            "refused",
+            "approved",
+            "approved",
+        ]
         assert HoursEntry.objects.get(uuid=entries[1].uuid).refusal_reason == "Doublon"
         assert AuditLog.objects.filter(action="hours.approve").count() == 3
     empty = client.get(url(association, "hours"))

@@ -36,7 +36,9 @@ def test_coordinator_creates_a_weekly_series_and_sees_it_by_day(
     assert url(association, "shift_list", mission_uuid=mission.uuid).encode() in page.content
     empty = client.get(url(association, "shift_list", mission_uuid=mission.uuid))
     assert b"No shift to come" in empty.content
-    assert client.get(url(association, "shift_create", mission_uuid=mission.uuid)).status_code == 200
+    assert (
+        client.get(url(association, "shift_create", mission_uuid=mission.uuid)).status_code == 200
+    )
     response = client.post(
         url(association, "shift_create", mission_uuid=mission.uuid),
         {
@@ -207,7 +209,10 @@ def test_volunteer_signs_up_and_cancels_from_their_space(
     assert reverse("volunteering_public:shifts").encode() in space.content
     page = client.get(reverse("volunteering_public:shifts"))
     assert b"Sign up" in page.content and mission.title.encode() in page.content
-    assert client.get(reverse("volunteering_public:shift_signup", args=[shift.uuid])).status_code == 405
+    assert (
+        client.get(reverse("volunteering_public:shift_signup", args=[shift.uuid])).status_code
+        == 405
+    )
     client.post(reverse("volunteering_public:shift_signup", args=[shift.uuid]))
     with scopes_disabled():
         signup = ShiftSignup.objects.get(user=user)
@@ -250,8 +255,14 @@ def test_a_stranger_cannot_sign_up_or_cancel_someone_else(
     with scope(association=shift.association):
         signup = shifts.signup_create(shift=shift, user=user)
     client = client_for(citizen)
-    assert client.post(reverse("volunteering_public:shift_signup", args=[shift.uuid])).status_code == 404
-    assert client.post(reverse("volunteering_public:signup_cancel", args=[signup.uuid])).status_code == 404
+    assert (
+        client.post(reverse("volunteering_public:shift_signup", args=[shift.uuid])).status_code
+        == 404
+    )
+    assert (
+        client.post(reverse("volunteering_public:signup_cancel", args=[signup.uuid])).status_code
+        == 404
+    )
     signup.refresh_from_db()
     assert signup.status == "signed_up"
 
@@ -276,7 +287,10 @@ def test_reminder_link_get_confirms_post_cancels(
     signup.refresh_from_db()
     assert signup.status == "cancelled"
     assert client.get(link + "x/").status_code == 404
-    assert client.get(reverse("volunteering_public:shift_cancel_link", args=["abc"])).status_code == 404
+    assert (
+        client.get(reverse("volunteering_public:shift_cancel_link", args=["abc"])).status_code
+        == 404
+    )
 
 
 def test_calendar_feed_needs_the_secret(

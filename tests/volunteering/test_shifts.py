@@ -341,9 +341,7 @@ def test_attendance_records_approved_hours_and_no_show_refuses_them(
 # --- Reminders and calendar ----------------------------------------------------------------
 
 
-def test_reminder_sent_once_the_day_before_with_a_cancel_link(
-    make_shift, accepted, mission
-):
+def test_reminder_sent_once_the_day_before_with_a_cancel_link(make_shift, accepted, mission):
     soon = make_shift(days=1, hour=10)
     later = make_shift(days=5)
     user = accepted(mission)
@@ -405,3 +403,17 @@ def test_demo_has_shifts_and_hours():
             "approved",
             "declared",
         ]
+
+
+def test_team_records_a_walk_in_after_the_shift(make_shift, association, presidente, person):
+    shift = make_shift(days=1)
+    with scope(association=association):
+        Shift.objects.filter(pk=shift.pk).update(starts_at=at(-1, 9), ends_at=at(-1, 11))
+        signup = shifts.signup_add(
+            association=association, acting_user=presidente, shift=shift, person=person
+        )
+        shifts.signup_mark(
+            association=association, acting_user=presidente, signup=signup, status="attended"
+        )
+        entry = HoursEntry.objects.get()
+    assert entry.person == person and entry.minutes == 120 and entry.status == "approved"

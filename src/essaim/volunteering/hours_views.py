@@ -34,11 +34,10 @@ VOLUNTEERS = "can_manage_volunteers"
 
 
 def _period(request):
-    form = PeriodForm(request.GET or None)
+    form = PeriodForm(request.GET, today=timezone.localdate())
     try:
-        period = hours.period_from(**form.period_kwargs(timezone.localdate()))
+        period = hours.period_from(**form.period_kwargs())
     except ValidationError as error:
-        form.is_valid()
         form.add_error(None, error.messages)
         period = hours.period_from("month")
     return form, period

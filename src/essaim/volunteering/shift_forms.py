@@ -161,22 +161,40 @@ class RateForm(EssaimForm):
         ) % {"default": f"{default // 100},{default % 100:02d}"}
 
 
-PERIODS = (("month", _("Month")), ("year", _("Year")), ("range", _("From … to …")))
+PERIODS = (("month", _("Month")), ("year", _("Year")), ("range", _("Dates of my choice")))
+
+
+def _months():
+    from django.utils.dates import MONTHS
+
+    return [(str(number), name) for number, name in MONTHS.items()]
 
 
 class PeriodForm(forms.Form):
+    """A month (default: this one), a calendar year or a range of days; always bound, with
+    today's month and year filled in."""
+
     period = forms.ChoiceField(label=_("Period"), choices=PERIODS, required=False)
     year = forms.IntegerField(label=_("Year"), min_value=1900, max_value=2999, required=False)
-    month = forms.IntegerField(label=_("Month"), min_value=1, max_value=12, required=False)
-    start = _date_field(_("From"))
-    end = _date_field(_("To"))
+    month = forms.TypedChoiceField(
+        label=_("Month"), choices=_months, coerce=int, required=False, empty_value=None
+    )
+    start = _date_field(_("First day"))
+    end = _date_field(_("Last day"))
 
-    def period_kwargs(self, today: dt.date) -> dict:
+    def __init__(self, data=None, *, today: dt.date, **kwargs):
+        values = {"period": "month", "year": str(today.year), "month": str(today.month)}
+        if data:
+            values.update({k: v for k, v in data.items() if k in self.base_fields and v})
+        super().__init__(values, **kwargs)
+        self.today = today
+
+    def period_kwargs(self) -> dict:
         data = self.cleaned_data if self.is_valid() else {}
         return {
             "kind": data.get("period") or "month",
-            "year": data.get("year") or today.year,
-            "month": data.get("month") or today.month,
+            "year": data.get("year") or self.today.year,
+            "month": data.get("month") or self.today.month,
             "start": data.get("start"),
             "end": data.get("end"),
         }

@@ -443,7 +443,8 @@ def signup_add(
     person: Person | None = None,
     override: bool = False,
 ) -> ShiftSignup:
-    """The coordinator adds an accepted applicant (`user`) or a contact (`person`)."""
+    """The coordinator adds an accepted applicant (`user`) or a contact (`person`), also
+    after the shift (someone who came without signing up)."""
     if (user is None) == (person is None):
         raise ValidationError(_("Choose one volunteer."))
     shift = (
@@ -455,8 +456,8 @@ def signup_add(
         raise ValidationError(_("Unknown shift."))
     if shift.cancelled_at:
         raise ValidationError(_("This shift is cancelled."))
-    if shift.ends_at <= timezone.now():
-        raise ValidationError(_("This shift is over."))
+    # A shift already over is allowed: the team records someone who came without signing up,
+    # then marks them present.
     if user is not None:
         _lock_user(user)
         if not accepted_on(shift.mission, user):
