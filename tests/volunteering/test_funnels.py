@@ -230,3 +230,20 @@ def test_funnel_query_count(
     # whatever the number of missions, applications and views.
     with django_assert_max_num_queries(28):
         assert client_for(presidente).get(url(association)).status_code == 200
+
+
+def test_screen_paginates_missions(client_for, association, presidente, make_mission):
+    from essaim.volunteering import funnel_views
+
+    for index in range(funnel_views.MISSIONS_PER_PAGE + 3):
+        mission = make_mission(title=f"Mission n°{index:03d}")
+        funnels.mission_view_record(mission=mission, source="", day=timezone.localdate())
+    client = client_for(presidente)
+    first = client.get(url(association))
+    assert "Mission n°000" in first.text and "page=2" in first.text
+    second = client.get(url(association, page=2))
+    assert second.status_code == 200 and "Mission n°000" not in second.text
+    assert second.text.count("Mission n°") == 3
+    # The export holds every mission, whatever the page.
+    body = client.get(url(association, format="csv", page=2)).content.decode("utf-8-sig")
+    assert body.count("Mission n°") == funnel_views.MISSIONS_PER_PAGE + 3

@@ -4,6 +4,7 @@ CSV/XLSX export. See funnels.py for what each step counts."""
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,6 +16,7 @@ from essaim.lib.spreadsheets import spreadsheet_response
 from . import funnels as funnel_selectors
 from .views import VOLUNTEERS
 
+MISSIONS_PER_PAGE = 50
 DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 
 
@@ -86,6 +88,10 @@ def funnel_report(request, association_slug: str):
         )
     query = request.GET.copy()
     query.pop("format", None)
+    query.pop("page", None)
+    page = Paginator(result.by_mission if result else [], MISSIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "volunteering/funnels.html",
@@ -93,6 +99,7 @@ def funnel_report(request, association_slug: str):
             "association": association,
             "form": form,
             "result": result,
+            "page": page,
             "start": start,
             "end": end,
             "active_days": funnel_selectors.ACTIVE_AFTER_DAYS,
