@@ -68,7 +68,7 @@ def _tally_value(method: str, tally: dict, grades: list) -> str:
         grade = tally.get("majority_grade", "")
         return _("majority grade: %(grade)s%(gauge)s") % {
             "grade": grade,
-            "gauge": tally.get("gauge", ""),
+            "gauge": {"+": " +", "-": " −"}.get(tally.get("gauge", ""), ""),
         }
     return ""
 

@@ -207,22 +207,25 @@ def minutes_pdf(minutes: Minutes) -> bytes:
     story.append(KeepTogether([signatures]))
 
     if minutes.frozen_at:
-        footer = _("Minutes version %(v)d, final on %(date)s · content SHA-256 %(hash)s") % {
+        footer = _("Minutes version %(v)d, final on %(date)s") % {
             "v": minutes.version,
             "date": date_format(timezone.localtime(minutes.frozen_at), "j F Y H:i"),
-            "hash": minutes.content_sha256,
         }
+        footer_hash = _("Content SHA-256: %(hash)s") % {"hash": minutes.content_sha256}
     else:
         footer = _("DRAFT of version %(v)d, not final: figures as of %(date)s") % {
             "v": minutes.version,
             "date": date_format(timezone.localtime(), "j F Y H:i"),
         }
+        footer_hash = ""
 
     def on_page(canvas, document):
         canvas.saveState()
         canvas.setFont(regular, 7)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(20 * mm, 12 * mm, footer)
+        canvas.drawString(20 * mm, 13 * mm, footer)
+        if footer_hash:
+            canvas.drawString(20 * mm, 9.5 * mm, footer_hash)
         canvas.drawRightString(A4[0] - 20 * mm, 8 * mm, _("Page %(n)d") % {"n": document.page})
         canvas.restoreState()
 
