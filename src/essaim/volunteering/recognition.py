@@ -275,7 +275,7 @@ def mission_lines(entries, volunteer_skills: set[str] | None = None) -> list[Mis
     return sorted(merged.values(), key=lambda line: (line.first, line.title))
 
 
-def _known_skills(association: Association | None, volunteer: Volunteer) -> set[str] | None:
+def known_skills(association: Association | None, volunteer: Volunteer) -> set[str] | None:
     """The volunteer's skills as the association knows them (the profiles shared with their
     applications), or the account's own profile when the volunteer asks (association None)."""
     if volunteer.user is None:
@@ -456,7 +456,7 @@ def attestation_issue(
     """The attestation de bénévolat of `volunteer` (all years, or one calendar year), issued
     by a team member, or by the volunteer for themselves (`by_volunteer`)."""
     entries = approved_hours(association, volunteer, year)
-    skills_known = _known_skills(None if by_volunteer else association, volunteer)
+    skills_known = known_skills(None if by_volunteer else association, volunteer)
     lines = mission_lines(entries, skills_known)
     signatory_name, signatory_role = _signatory(association, acting_user, by_volunteer)
     document = AttestationDocument(

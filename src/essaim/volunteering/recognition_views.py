@@ -96,7 +96,10 @@ def volunteer_detail(request, association_slug: str, volunteer_key: str):
     association = request.seat.association
     volunteer = _volunteer(association, volunteer_key)
     year = _year_param(request, timezone.localdate().year) or timezone.localdate().year
-    lines = recognition.mission_lines(recognition.approved_hours(association, volunteer))
+    lines = recognition.mission_lines(
+        recognition.approved_hours(association, volunteer),
+        recognition.known_skills(association, volunteer),
+    )
     statement = recognition.statement_for_volunteer(association, volunteer, year)
     return render(
         request,
