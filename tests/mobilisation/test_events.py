@@ -430,3 +430,23 @@ def test_selectors_for_other_apps(association, presidente, event, register):
         assert [p.email for p in persons] == ["jeanne@example.org"]
         assert list(events.registrant_persons(association, event=private)) == []
     assert private.slug.startswith("prive-") and len(private.slug) > len("prive-") + 6
+
+
+def test_demo_has_an_upcoming_event_with_registrations():
+    import io
+
+    from django.core.management import call_command
+
+    from essaim.core.models import Association
+
+    call_command("load_demo", stdout=io.StringIO())
+    with scopes_disabled():
+        workshop = Event.objects.get(title__icontains="autoréparation")
+        velo = Association.objects.get(pk=workshop.association_id)
+    with scope(association=velo):
+        assert workshop.status == "published" and workshop.starts_at > timezone.now()
+        assert workshop.places_taken <= workshop.capacity
+        confirmed = Registration.objects.filter(event=workshop, status="confirmed")
+        assert confirmed.count() >= 8
+        assert Registration.objects.filter(event=workshop, status="waiting").exists()
+        assert events.public_events(velo).count() >= 2

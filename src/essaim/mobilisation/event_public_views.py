@@ -157,13 +157,13 @@ def event_register_account(request, slug: str, event_slug: str):
     association, event = _event(slug, event_slug, request.user)
     user = _account_user(request)
     if user is None:
-        return redirect(events.event_url(event))
+        return redirect(request.path.removesuffix("register/"))
     with scope(association=association):
         form = RegisterForm(request.POST, event=event, user=user)
         if events.event_is_open(event):
             done, _status, _limited, registration = _register(request, association, event, form)
             if done and registration is not None:
-                return redirect(events.page_url(registration))
+                return redirect(events.page_path(registration))
         return _page(request, association, event, form=form, user=user)
 
 
@@ -233,7 +233,7 @@ def event_confirm(request, token: str):
         if request.method == "POST":
             outcome = events.registration_confirm(registration=registration)
             if outcome in ("confirmed", "waiting", "already"):
-                return redirect(events.page_url(registration) + f"?done={outcome}")
+                return redirect(events.page_path(registration) + f"?done={outcome}")
         return render(
             request,
             "mobilisation/public/event_confirm.html",
@@ -287,7 +287,7 @@ def registration_cancel(request, token: str):
         if request.method == "POST":
             events.registration_cancel(registration=registration)
             messages.success(request, _("Your registration is cancelled."))
-            return redirect(events.page_url(registration))
+            return redirect(events.page_path(registration))
         return render(
             request,
             "mobilisation/public/registration_cancel.html",
@@ -365,9 +365,9 @@ def action_page(request, slug: str, action_slug: str):
                     except ValidationError as error:
                         form.add_service_errors(error)
                     else:
-                        return redirect(actions.action_url(action) + "?done=1")
+                        return redirect(request.path + "?done=1")
             elif form.is_valid():
-                return redirect(actions.action_url(action) + "?done=1")
+                return redirect(request.path + "?done=1")
         subject, body = actions.message_for(action, name) if action.kind == "write" else ("", "")
         context = {
             "public_association": association,

@@ -518,6 +518,11 @@ def page_url(registration: Registration) -> str:
     return _public("registration", page_token(registration))
 
 
+def page_path(registration: Registration) -> str:
+    """The registration page's path (for redirects: the same host as the request)."""
+    return reverse("mobilisation_public:registration", kwargs={"token": page_token(registration)})
+
+
 def qr_url(registration: Registration) -> str:
     return _public("registration_qr", page_token(registration))
 

@@ -1,7 +1,7 @@
 """Criteria of audiences about mobilisation (people.segments): petition signers, event
 registrants. Imported by registrations.py."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from essaim.people import segments
@@ -31,7 +31,7 @@ def _signed(association, params) -> Q:
         signatures = signatures.filter(petition_id__in=petitions)
     if params.get("updates") == "yes":
         signatures = signatures.filter(updates=True)
-    return Q(pk__in=signatures.values("person_id"))
+    return Q(Exists(signatures.filter(person_id=OuterRef("pk"))))
 
 
 segments.register(
