@@ -38,6 +38,15 @@ from .vote_forms import (
 )
 
 CAP = "can_run_votes"
+
+
+def yes_no_choices():
+    return [
+        ("yes", _("Yes")),
+        ("no", _("No")),
+        ("abstain", _("Abstain")),
+        ("blank", _("Blank ballot")),
+    ]
 PAGE = 30
 
 
@@ -192,6 +201,7 @@ def _detail_context(request, vote: Vote, **extra) -> dict:
         if vote.method in (VoteMethod.YES_NO, VoteMethod.SINGLE)
         else [],
         "grades": list(enumerate(vote.grades or counting.DEFAULT_GRADES)),
+        "yes_no_choices": yes_no_choices(),
         "ranks": list(range(1, vote.options.count() + 1)),
         "scores": list(range(0, vote.max_score + 1)),
         "roll": None,
@@ -518,6 +528,7 @@ def ballot(request, vote_uuid):
             "error": error,
             "posted": posted,
             "grades": list(enumerate(vote.grades or counting.DEFAULT_GRADES)),
+            "yes_no_choices": yes_no_choices(),
             "ranks": list(range(1, len(keys) + 1)),
             "scores": list(range(0, vote.max_score + 1)),
             "result": votes.vote_result(vote) if vote.status == Vote.Status.PUBLISHED else None,

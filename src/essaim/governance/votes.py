@@ -24,7 +24,7 @@ from fractions import Fraction
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -72,6 +72,15 @@ def _user(acting_user):
 
 def _lock(vote: Vote) -> Vote:
     return Vote.objects.select_for_update().get(pk=vote.pk)
+
+
+def _lock_shared(vote: Vote) -> Vote:
+    """The vote's row under a shared lock (PostgreSQL FOR SHARE): any number of ballots at
+    once, none while `_lock` (closing) holds it. SQLite serialises writers anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM governance_vote WHERE id = %s FOR SHARE", [vote.pk])
+    return Vote.objects.select_related("assembly").get(pk=vote.pk)
 
 
 def option_keys(vote: Vote) -> list[str]:
@@ -465,12 +474,16 @@ def vote_cast(
         raise ValidationError(_("This vote is not in your association."))
     keys = option_keys(vote)
     choice = clean_choice(vote, choice, keys)
+    # Who may cast this ballot is checked before taking the lock (proxies are frozen and
+    # voting rights are read at the meeting's day: nothing here changes while the vote is
+    # open), so that the locked part stays short.
+    weight = check_eligible(vote, voter, represented)
     with transaction.atomic():
-        # The vote's row, locked: closing (which seals the box) waits for ballots being cast,
-        # and a ballot never lands in a box already sealed.
-        vote = _lock(vote)
+        # The vote's row, share-locked: ballots are cast side by side, while closing (which
+        # seals the box, FOR UPDATE) waits for those being cast; a ballot never lands in a
+        # box already sealed.
+        vote = _lock_shared(vote)
         _check_window(vote)
-        weight = check_eligible(vote, voter, represented)
         _roll_add(
             vote,
             voter,
