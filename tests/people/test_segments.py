@@ -148,6 +148,12 @@ def test_members_criteria(association):
     assert status("pending") == {pending}
     assert status("never") == {never}
     assert status("current", "never") == {current, never}
+    # The unions written without OR give the same persons.
+    assert status("lapsed", "never") == {lapsed, never}
+    assert status("current", "pending") == {current, pending}
+    assert status("current", "pending", "lapsed") == {current, pending, lapsed}
+    assert status("current", "pending", "lapsed", "never") == {current, pending, lapsed, never}
+    assert status("pending", "never") == {pending, never}
     assert persons(association, ("members.type", {"types": [str(family.pk)]})) == {
         current,
         lapsed,

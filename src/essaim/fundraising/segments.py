@@ -3,7 +3,7 @@ monthly donors. Imported by registrations.py."""
 
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from essaim.people import segments
@@ -35,7 +35,7 @@ def _gave(association, params) -> Q:
     campaigns = [int(v) for v in params.get("campaigns") or [] if str(v).isdigit()]
     if campaigns:
         gifts = gifts.filter(campaign_id__in=campaigns)
-    return Q(pk__in=gifts.values("person_id"))
+    return Q(Exists(gifts.filter(person_id=OuterRef("pk"))))
 
 
 def _total(association, params) -> Q:
@@ -52,9 +52,11 @@ def _total(association, params) -> Q:
 def _monthly(association, params) -> Q:
     statuses = params.get("statuses") or [RecurringGift.Status.ACTIVE]
     return Q(
-        pk__in=RecurringGift.objects.filter(
-            association=association, person_id__isnull=False, status__in=statuses
-        ).values("person_id")
+        Exists(
+            RecurringGift.objects.filter(
+                association=association, person_id=OuterRef("pk"), status__in=statuses
+            )
+        )
     )
 
 

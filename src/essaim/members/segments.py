@@ -1,7 +1,7 @@
 """Criteria of audiences about members (people.segments): status today, membership type,
 joined between two dates. Imported by registrations.py."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -34,6 +34,11 @@ def _approval_required(association) -> bool:
     return bool(found)
 
 
+def _exists(memberships) -> Q:
+    """EXISTS, not IN: negated ("never members", excludes) it is an anti-join."""
+    return Q(Exists(memberships.filter(person_id=OuterRef("pk"))))
+
+
 def _status(association, params) -> Q:
     today = timezone.localdate()
     approval = _approval_required(association)
@@ -44,22 +49,31 @@ def _status(association, params) -> Q:
     pending = status_filter(S.PENDING_PAYMENT, today, approval) | status_filter(
         S.PENDING_APPROVAL, today, approval
     )
-    current_ids = memberships.filter(current).values("person_id")
-    any_ids = memberships.values("person_id")
+    chosen = set(params["statuses"])
+    # Unions written as one AND of (NOT) EXISTS where they can be: PostgreSQL turns those
+    # into semi- and anti-joins, while an OR of EXISTS runs a subquery per contact.
+    if chosen >= {LAPSED, NEVER} and not chosen & {CURRENT, PENDING}:
+        return ~_exists(memberships.filter(current)) & ~_exists(memberships.filter(pending))
+    if chosen == {CURRENT, PENDING}:
+        return _exists(memberships.filter(current | pending))
+    if chosen == {CURRENT, PENDING, LAPSED}:
+        return _exists(memberships)
+    if chosen >= {CURRENT, PENDING, LAPSED, NEVER}:
+        return Q()
     condition = Q(pk__in=[])
     for choice in params["statuses"]:
         if choice == CURRENT:
-            condition |= Q(pk__in=current_ids)
+            condition |= _exists(memberships.filter(current))
         elif choice == PENDING:
-            condition |= Q(pk__in=memberships.filter(pending).values("person_id"))
+            condition |= _exists(memberships.filter(pending))
         elif choice == LAPSED:
             condition |= (
-                Q(pk__in=any_ids)
-                & ~Q(pk__in=current_ids)
-                & ~Q(pk__in=memberships.filter(pending).values("person_id"))
+                _exists(memberships)
+                & ~_exists(memberships.filter(current))
+                & ~_exists(memberships.filter(pending))
             )
         elif choice == NEVER:
-            condition |= ~Q(pk__in=any_ids)
+            condition |= ~_exists(memberships)
     return condition
 
 
@@ -81,7 +95,7 @@ def _by_type(association, params) -> Q:
         for status in MEMBER_STATUSES:
             current |= status_filter(status, today, approval)
         memberships = memberships.filter(current)
-    return Q(pk__in=memberships.values("person_id"))
+    return _exists(memberships)
 
 
 def _joined(association, params) -> Q:

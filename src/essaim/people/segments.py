@@ -19,7 +19,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 # Kinds of parameters and the JSON they are stored as.
@@ -210,30 +210,38 @@ def _tag_choices(association) -> Choices:
 
 
 def _tagged(association, params) -> Q:
-    ids = [int(v) for v in params["tags"] if str(v).isdigit()]
     from .models import Person
 
+    ids = [int(v) for v in params["tags"] if str(v).isdigit()]
+    # EXISTS, not IN: excluded ("not tagged X") it is an anti-join for PostgreSQL, where a
+    # NOT IN (subquery) is a hashed subplan that degrades badly at 100,000 rows.
     return Q(
-        pk__in=Person.tags.through.objects.filter(
-            tag_id__in=ids, tag__association=association
-        ).values("person_id")
+        Exists(
+            Person.tags.through.objects.filter(
+                person_id=OuterRef("pk"), tag_id__in=ids, tag__association=association
+            )
+        )
     )
 
 
-def _consent(association, params) -> QuerySet:
-    """Persons whose latest answer, for one of the topics, is "agreed"."""
-    from django.db.models import OuterRef, Subquery
-
+def _consent(association, params) -> Q:
+    """Persons whose latest answer, for one of the topics, is "agreed": a "yes" with no later
+    answer on the same topic (an anti-join on the index person, topic, -recorded_at)."""
     from .models import Consent
 
-    topics = params["topics"]
-    latest = Consent.objects.filter(
-        association=association, person_id=OuterRef("person_id"), topic=OuterRef("topic")
-    ).order_by("-recorded_at", "-id")
-    return (
-        Consent.objects.filter(association=association, topic__in=topics, granted=True)
-        .filter(pk=Subquery(latest.values("pk")[:1]))
-        .values("person_id")
+    later = Consent.objects.filter(person_id=OuterRef("person_id"), topic=OuterRef("topic")).filter(
+        Q(recorded_at__gt=OuterRef("recorded_at"))
+        | Q(recorded_at=OuterRef("recorded_at"), pk__gt=OuterRef("pk"))
+    )
+    return Q(
+        Exists(
+            Consent.objects.filter(
+                association=association,
+                person_id=OuterRef("pk"),
+                topic__in=params["topics"],
+                granted=True,
+            ).filter(~Exists(later))
+        )
     )
 
 

@@ -4,7 +4,7 @@ status and by mission. Imported by registrations.py.
 An application belongs to an account; the audience reaches the association's contacts linked
 to that account (Person.user)."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from essaim.people import segments
@@ -30,7 +30,7 @@ def _applied(association, params) -> Q:
     missions = [int(v) for v in params.get("missions") or [] if str(v).isdigit()]
     if missions:
         applications = applications.filter(mission_id__in=missions)
-    return Q(user_id__isnull=False, user_id__in=applications.values("user_id"))
+    return Q(user_id__isnull=False) & Q(Exists(applications.filter(user_id=OuterRef("user_id"))))
 
 
 segments.register(
