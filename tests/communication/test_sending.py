@@ -149,8 +149,21 @@ def test_two_workers_at_once_send_each_message_once(association, presidente):
     for thread in threads:
         thread.join()
     # Whoever did not get the lease retries, like the periodic dispatch would.
+    results.append(sending.send_mailing(mailing.pk, batch=4, threads=3))
     while _statuses(mailing).get("queued"):
         results.append(sending.send_mailing(mailing.pk))
     recipients = [m.to[0] for m in mail.outbox]
     assert len(recipients) == 30 and len(set(recipients)) == 30
     assert _statuses(mailing) == {"sent": 30}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_threads_of_one_run_send_each_message_once(association, presidente):
+    mailing = _started(association, presidente, 25)
+    mail.outbox.clear()
+    figures = sending.send_mailing(mailing.pk, batch=3, threads=4)
+    assert figures["sent"] == 25 and figures["outcome"] == "done"
+    recipients = [m.to[0] for m in mail.outbox]
+    assert len(recipients) == 25 and len(set(recipients)) == 25
+    with scopes_disabled():
+        assert Mailing.objects.get(pk=mailing.pk).status == Mailing.Status.SENT

@@ -27,7 +27,10 @@ def mailing_run(mailing_id: int) -> dict:
         status = Mailing.objects.filter(pk=mailing_id).values_list("status", flat=True).first()
     if status != Mailing.Status.SENDING:
         return {"outcome": status or "missing"}
-    figures = send_mailing(mailing_id, max_seconds=RUN_SECONDS)
+    from django.conf import settings
+
+    threads = int(getattr(settings, "ESSAIM_MAILING_THREADS", 1))
+    figures = send_mailing(mailing_id, max_seconds=RUN_SECONDS, threads=threads)
     if figures["outcome"] == "more":
         mailing_run.enqueue(mailing_id=mailing_id)
     return figures

@@ -28,6 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="keep running")
         parser.add_argument("--rate", type=int, help="messages per minute (overrides settings)")
         parser.add_argument("--batch", type=int, default=200)
+        parser.add_argument("--threads", type=int, default=1, help="SMTP connections used at once")
 
     def _ids(self, options) -> list[int]:
         if options["mailing"]:
@@ -47,7 +48,12 @@ class Command(BaseCommand):
             busy = False
             for mailing_id in ids:
                 mailing_start(mailing_id)
-                figures = send_mailing(mailing_id, rate=options["rate"], batch=options["batch"])
+                figures = send_mailing(
+                    mailing_id,
+                    rate=options["rate"],
+                    batch=options["batch"],
+                    threads=options["threads"],
+                )
                 busy = busy or figures["outcome"] in ("busy", "more")
                 self.stdout.write(f"mailing {mailing_id}: {figures}")
             if not options["loop"] and not busy:
