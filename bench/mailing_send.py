@@ -11,15 +11,15 @@ How:
 2. an aiosmtpd server in its own process on 127.0.0.1 writes one line per accepted message
    (recipient, Message-ID) after it accepts it (that is what "handed over" means);
 3. `manage.py mailing_send --mailing … --threads 4` (the real command, its own process,
-   four SMTP connections, the association's rate set high) freezes the recipients and sends; when half of them are sent it is killed
-   with SIGKILL, then started again: it waits for the dead run's lease to expire
+   four SMTP connections, the association's rate set high) freezes the recipients and
+   sends; when half of them are sent it is killed with SIGKILL, then started again: it waits for the dead run's lease to expire
    (ESSAIM_MAILING_LEASE_SECONDS, 15 s here), recovers the dead run's rows and finishes;
 4. the SMTP server's log is compared with the Delivery rows: per recipient, how many messages.
 
 The value is the total time from the first start to the last message (the kill, the restart
 and the lease wait included); the table also shows the time without the lease wait.
-A recipient whose message was in flight at the kill (at most one per thread) is "unknown" (never re-sent blindly,
-see communication/sending.py): the table says whether the SMTP server had accepted it.
+A recipient whose message was in flight at the kill (at most one per thread) is "unknown"
+(never re-sent blindly, see communication/sending.py): the table says whether the SMTP server had accepted it.
 """
 
 import os
@@ -95,9 +95,7 @@ def _ensure_tables() -> list[str]:
     """The communication models have no migration yet (they are generated at integration):
     create their missing tables directly so the benchmark can run before that."""
     from django.apps import apps
-    from django.db import connection
-
-    from django.db import DatabaseError
+    from django.db import DatabaseError, connection
 
     created = []
     for model in apps.get_app_config("communication").get_models():
