@@ -12,14 +12,16 @@ How:
    (recipient, Message-ID) after it accepts it (that is what "handed over" means);
 3. `manage.py mailing_send --mailing … --threads 4` (the real command, its own process,
    four SMTP connections, the association's rate set high) freezes the recipients and
-   sends; when half of them are sent it is killed with SIGKILL, then started again: it waits for the dead run's lease to expire
-   (ESSAIM_MAILING_LEASE_SECONDS, 15 s here), recovers the dead run's rows and finishes;
+   sends; when half of them are sent it is killed with SIGKILL, then started again: it
+   waits for the dead run's lease to expire (ESSAIM_MAILING_LEASE_SECONDS, 15 s here),
+   recovers the dead run's rows and finishes;
 4. the SMTP server's log is compared with the Delivery rows: per recipient, how many messages.
 
 The value is the total time from the first start to the last message (the kill, the restart
 and the lease wait included); the table also shows the time without the lease wait.
 A recipient whose message was in flight at the kill (at most one per thread) is "unknown"
-(never re-sent blindly, see communication/sending.py): the table says whether the SMTP server had accepted it.
+(never re-sent blindly, see communication/sending.py): the table says whether the SMTP
+server had accepted it.
 """
 
 import os
