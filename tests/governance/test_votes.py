@@ -469,3 +469,27 @@ def test_a_tampered_box_is_detected_and_not_published(association, presidente, s
         vote.refresh_from_db()
         assert vote.status == Vote.Status.CLOSED
         assert votes.vote_result(vote)["verified"] is False
+
+
+def test_votes_past_their_closing_time_are_closed_by_the_scheduler(
+    association, presidente, session
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from essaim.core import scheduler
+
+    assert "governance_votes_close_due" in {job.name for job in scheduler.jobs()}
+    m = session["members"]
+    soon = timezone.now() + dt.timedelta(minutes=10)
+    vote = make_vote(association, presidente, session["assembly"], closes_at=soon)
+    later = make_vote(association, presidente, session["assembly"], title="Later")
+    cast(association, vote, m[0], "yes")
+    assert votes.votes_close_due(now=timezone.now()) == 0
+    assert votes.votes_close_due(now=soon + dt.timedelta(seconds=1)) == 1
+    with scope(association=association):
+        vote.refresh_from_db()
+        later.refresh_from_db()
+    assert vote.status == Vote.Status.CLOSED and vote.ballot_count == 1
+    assert later.status == Vote.Status.OPEN

@@ -166,3 +166,38 @@ def _participation(quartier, presidente, members, board) -> None:
 
 
 demo.register("governance", _quartier, order=40)
+
+
+def _votes(context: dict) -> None:
+    """The votes of the demo AG, ready to open on the day: the accounts (yes / no, secret,
+    the statutes' majority) and the board election by majority judgment."""
+    from . import votes
+    from .models import AgendaItem
+
+    quartier, presidente = context["quartier"], context["users"]["presidente"]
+    with scope(association=quartier):
+        items = {
+            item.title: item
+            for item in AgendaItem.objects.filter(association=quartier, is_resolution=True)
+        }
+        accounts = items.get("Rapport financier et approbation des comptes")
+        if accounts is not None:
+            votes.vote_create(
+                association=quartier,
+                acting_user=presidente,
+                title="Approbation des comptes de l'exercice",
+                agenda_item=accounts,
+            )
+        board = items.get("Renouvellement du conseil d'administration")
+        if board is not None:
+            votes.vote_create(
+                association=quartier,
+                acting_user=presidente,
+                title="Élection au conseil d'administration (trois sièges)",
+                agenda_item=board,
+                method="judgment",
+                options=["Amina Benali", "Louis Fabre", "Sophie Marchand", "Thomas Nguyen"],
+            )
+
+
+demo.register("governance_votes", _votes, order=41)

@@ -3,9 +3,10 @@
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from essaim.core import dashboard, navigation
+from essaim.core import dashboard, navigation, scheduler
 from essaim.core.selectors import FIELD_LABELS, register_action_labels
 
+from . import votes
 from .models import Assembly, StatutesRules
 
 register_action_labels(
@@ -128,3 +129,6 @@ register_action_labels(
         "vote.publish": _("Vote result published"),
     }
 )
+
+# Votes whose closing time has passed are closed and sealed without waiting for the team.
+scheduler.register("governance_votes_close_due", votes.votes_tick, minutes=5)

@@ -29,6 +29,8 @@ from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_scopes import scope, scopes_disabled
+from django_tasks import task
 
 from essaim.core.audit import audit_log
 from essaim.core.models import Association
@@ -746,6 +748,32 @@ def vote_close(*, association: Association, acting_user, vote: Vote) -> Vote:
         data={"ballots": len(sealed), "final_hash": final, "verified": check.ok},
     )
     return vote
+
+
+def votes_close_due(now: dt.datetime | None = None) -> int:
+    """Close and seal the open votes whose closing time has passed (the scheduled job
+    `governance_votes_close_due`, every five minutes); returns how many."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        due = list(
+            Vote.objects.filter(status=Vote.Status.OPEN, closes_at__lte=now).select_related(
+                "association"
+            )
+        )
+    closed = 0
+    for vote in due:
+        with scope(association=vote.association):
+            try:
+                vote_close(association=vote.association, acting_user=None, vote=vote)
+            except ValidationError:  # closed by hand meanwhile
+                continue
+        closed += 1
+    return closed
+
+
+@task()
+def votes_tick() -> int:
+    return votes_close_due()
 
 
 @transaction.atomic
