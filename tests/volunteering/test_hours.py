@@ -237,3 +237,62 @@ def test_today_is_the_default(mission, accepted):  # noqa: F811
             minutes=30,
         )
     assert entry.worked_on == timezone.localdate()
+
+
+# --- Privacy ---------------------------------------------------------------------------------
+
+
+def _privacy(key):
+    from essaim.core.privacy import registry
+
+    return next(e for e in registry.entries() if e.key == key)
+
+
+def test_signups_and_hours_are_exported_erased_and_aged(
+    mission,  # noqa: F811
+    accepted,  # noqa: F811
+    presidente,
+    association,
+    person,
+):
+    from essaim.volunteering import shifts
+    from essaim.volunteering.models import ShiftSignup
+
+    user = accepted(mission)
+    start = timezone.now() + dt.timedelta(days=2)
+    with scope(association=association):
+        shift = shifts.shift_create(
+            association=association,
+            acting_user=presidente,
+            mission=mission,
+            starts_at=start,
+            ends_at=start + dt.timedelta(hours=2),
+            capacity=3,
+        )
+        shifts.signup_create(shift=shift, user=user)
+        shifts.signup_add(
+            association=association, acting_user=presidente, shift=shift, person=person
+        )
+    declare(mission, user, activity="Tri")
+    signups, entries = _privacy("volunteer_shift_signups"), _privacy("volunteer_hours")
+    assert signups.export_user(user)[0]["mission"] == mission.title
+    assert entries.export_user(user)[0]["activity"] == "Tri"
+    with scope(association=association):
+        assert len(signups.export_person(person)) == 1
+        signups.erase_person(person)
+        assert not ShiftSignup.objects.filter(person=person).exists()
+        HoursEntry.objects.create(
+            association=association,
+            person=person,
+            name="Zoé",
+            worked_on=dt.date(2015, 3, 1),
+            minutes=60,
+            source="declared",
+        )
+    now = timezone.now()
+    assert entries.apply_retention(now) == 1
+    assert signups.apply_retention(now + dt.timedelta(days=3 * 365)) == 1  # one was erased
+    with scopes_disabled():
+        old = HoursEntry.objects.get(worked_on=dt.date(2015, 3, 1))
+        assert (old.person, old.name, old.minutes) == (None, "", 60)
+        assert not ShiftSignup.objects.exclude(name="").exists()
