@@ -20,6 +20,7 @@ from .communication import mailing_router, newsletter_router
 from .events import event_router
 from .fundraising import campaign_router, gift_router, receipt_router
 from .governance import assembly_router, vote_router
+from .governance_decisions import consultation_router, decision_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
 from .mobilisation import petition_router
@@ -158,6 +159,8 @@ api.add_router("/tax-receipts", receipt_router)
 api.add_router("/campaigns", campaign_router)
 api.add_router("/assemblies", assembly_router)
 api.add_router("/votes", vote_router)
+api.add_router("/consultations", consultation_router)
+api.add_router("/decisions", decision_router)
 api.add_router("/petitions", petition_router)
 api.add_router("/events", event_router)
 api.add_router("/audiences", audience_router)
