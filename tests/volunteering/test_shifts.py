@@ -417,3 +417,26 @@ def test_team_records_a_walk_in_after_the_shift(make_shift, association, preside
         )
         entry = HoursEntry.objects.get()
     assert entry.person == person and entry.minutes == 120 and entry.status == "approved"
+
+
+def test_changing_the_time_tells_those_signed_up(make_shift, accepted, mission, presidente):
+    shift = make_shift(days=1, hour=10)
+    user = accepted(mission)
+    registration = signup(shift, user)
+    assert shifts.send_shift_reminders(now=shift.starts_at - dt.timedelta(hours=5)) == 1
+    with scope(association=shift.association):
+        shifts.shift_update(
+            association=shift.association, acting_user=presidente, shift=shift, notes="Gants"
+        )
+        assert not OutboxEmail.objects.filter(kind="shift_changed").exists()
+        shifts.shift_update(
+            association=shift.association,
+            acting_user=presidente,
+            shift=shift,
+            starts_at=at(1, 11),
+            ends_at=at(1, 13),
+        )
+    mail = OutboxEmail.objects.get(kind="shift_changed")
+    assert mail.to == user.email and "11:00" in mail.body_text
+    registration.refresh_from_db()
+    assert registration.reminded_at is None  # the reminder goes again with the new time

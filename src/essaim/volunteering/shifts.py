@@ -257,7 +257,32 @@ def shift_update(*, association: Association, acting_user, shift: Shift, **field
             obj=shift,
             changes=changes,
         )
+    if {"starts_at", "ends_at", "location"} & set(changes):
+        _tell_of_change(association, shift)
     return shift
+
+
+def _tell_of_change(association: Association, shift: Shift) -> None:
+    """The volunteers signed up hear of the new time or place; the reminder goes again."""
+    signups = ShiftSignup.objects.filter(
+        shift=shift, status=ShiftSignup.Status.SIGNED_UP
+    ).select_related("user", "person")
+    for signup in signups:
+        to = _signup_email(signup)
+        if to:
+            email_enqueue(
+                to=to,
+                template="shift_changed",
+                association=association,
+                context={
+                    "name": signup.name,
+                    "mission_title": shift.mission.title,
+                    "when": when(shift),
+                    "location": shift.location or shift.mission.address,
+                    "shifts_url": _absolute(reverse("volunteering_public:shifts")),
+                },
+            )
+    signups.update(reminded_at=None)
 
 
 def _signup_email(signup: ShiftSignup) -> str:
