@@ -493,3 +493,32 @@ def test_votes_past_their_closing_time_are_closed_by_the_scheduler(
         later.refresh_from_db()
     assert vote.status == Vote.Status.CLOSED and vote.ballot_count == 1
     assert later.status == Vote.Status.OPEN
+
+
+def test_participation_counts_the_electorate(association, presidente, session):
+    m = session["members"]
+    vote = make_vote(association, presidente, session["assembly"])
+    cast(association, vote, m[0], "yes", represented=m[4])
+    with scope(association=association):
+        figures = votes.participation(vote)
+    # 4 present (0-3) + 1 represented (4); 5 absent; the member without rights is not counted.
+    assert figures["electorate"] == {"heads": 5, "weight": 5}
+    assert figures["voted"] == 1 and figures["by_proxy"] == 1 and figures["online"] == 1
+
+
+def test_the_participation_box_reads_a_fixed_number_of_rows(
+    association, presidente, session, client_for, django_assert_max_num_queries
+):
+    from django.urls import reverse
+
+    m = session["members"]
+    vote = make_vote(association, presidente, session["assembly"])
+    for person in m[:4]:
+        cast(association, vote, person, "yes")
+    client = client_for(presidente)
+    url = reverse(
+        "governance:vote_participation",
+        kwargs={"association_slug": association.slug, "vote_uuid": vote.uuid},
+    )
+    with django_assert_max_num_queries(14):
+        assert client.get(url).status_code == 200

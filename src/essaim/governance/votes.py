@@ -837,30 +837,26 @@ def votes_of(association: Association, assembly: Assembly | None = None):
 
 
 def electorate(vote: Vote) -> dict:
-    """Who may vote, as counts: heads (people) and total weight."""
+    """Who may vote, as counts: heads (people) and total weight. Counted in the database:
+    the participation box is polled every few seconds and never reads the members."""
     association = vote.association
     if vote.body_id:
         heads = BodySeat.objects.filter(body_id=vote.body_id).count()
         return {"heads": heads, "weight": heads}
-    weights = selectors.voting_weights(association, vote_day(vote))
+    voting = selectors._voting_memberships(association, vote_day(vote))
     if vote.assembly_id:
-        assembly = vote.assembly
-        present = set(
-            Attendance.objects.filter(assembly=assembly).values_list("person_id", flat=True)
-        )
-        represented = set(
-            selectors.live_proxies(assembly)
+        present = Attendance.objects.filter(assembly_id=vote.assembly_id).values("person_id")
+        represented = (
+            selectors.live_proxies(vote.assembly)
             .filter(holder_id__in=present)
             .exclude(giver_id__in=present)
-            .values_list("giver_id", flat=True)
+            .values("giver_id")
         )
-        people = [p for p in present | represented if p in weights]
-    else:
-        people = list(weights)
-    return {
-        "heads": len(people),
-        "weight": sum(weights[p] if vote.weighted else 1 for p in people),
-    }
+        voting = voting.filter(Q(person_id__in=present) | Q(person_id__in=represented))
+    per_person = voting.values("person_id").annotate(weight=Max("membership_type__voting_weight"))
+    row = per_person.aggregate(heads=Count("person_id"), weights=Sum("weight"))
+    heads = row["heads"] or 0
+    return {"heads": heads, "weight": (row["weights"] or 0) if vote.weighted else heads}
 
 
 def participation(vote: Vote) -> dict:
