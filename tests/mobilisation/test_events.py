@@ -418,6 +418,32 @@ def test_ical_uid_is_stable_and_times_in_utc(association, presidente, event):
     assert f"UID:event-{event.uuid}@" in again and "SEQUENCE:1" in again
 
 
+def test_a_new_time_or_place_is_told_to_registrants(association, presidente, event, register):
+    register(event=event)
+    confirm(association, "jeanne@example.org")
+    fields = {name: getattr(event, name) for name in events.EDITABLE}
+    with scope(association=association):
+        events.event_update(
+            association=association,
+            acting_user=presidente,
+            event=event,
+            **(fields | {"description": "Autre texte"}),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+        )
+        assert not OutboxEmail.objects.filter(kind="event_changed").exists()
+        events.event_update(
+            association=association,
+            acting_user=presidente,
+            event=event,
+            **(fields | {"place": "Gymnase Jean Jaurès, Lyon"}),
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+        )
+    mail = OutboxEmail.objects.get(kind="event_changed")
+    assert mail.to == "jeanne@example.org" and "Gymnase Jean Jaurès" in mail.body_text
+
+
 def test_selectors_for_other_apps(association, presidente, event, register):
     private = make_event(association, presidente, title="Privé", visibility="private")
     make_event(association, presidente, publish=False, title="Brouillon")

@@ -380,6 +380,8 @@ def event_update(
             changed_total.update(changes)
             if "capacity" in changes:
                 _promote(target)
+            if target.status == Event.Status.PUBLISHED and changes.keys() & NOTIFIED:
+                _tell_change(target)
     if changed_total:
         audit_log(
             association=association,
@@ -390,6 +392,20 @@ def event_update(
             data={"occurrences": len(targets)} if len(targets) > 1 else None,
         )
     return event
+
+
+# A change of these tells the registrants by e-mail (the time, the place, the online link).
+NOTIFIED = {"starts_at", "ends_at", "place", "online", "online_url"}
+
+
+def _tell_change(event: Event) -> None:
+    registrations = Registration.objects.filter(
+        event=event, status__in=(Registration.Status.CONFIRMED, Registration.Status.WAITING)
+    ).exclude(email="")
+    for registration in registrations.iterator():
+        registration.event = event
+        registration.association = event.association
+        _mail(registration, "event_changed")
 
 
 @transaction.atomic
