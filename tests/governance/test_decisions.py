@@ -227,3 +227,24 @@ def test_team_creates_closes_and_writes_the_outcome(client_for, presidente, asso
     assert (decision.status, decision.outcome) == ("closed", "Adopté à l'unanimité.")
     listing = client.get(reverse("governance:decisions", kwargs={"association_slug": slug}))
     assert "Barnum" in listing.content.decode()
+
+
+def test_a_board_member_without_voting_rights_sees_only_the_boards(
+    client_for, association, presidente, make_members
+):
+    from essaim.governance import services as governance_services
+    from essaim.governance.models import Body
+
+    user = UserFactory()
+    with scope(association=association):
+        seated = PersonFactory(association=association, user=user, email=user.email)
+        board = governance_services.body_create(
+            association=association, acting_user=presidente, kind=Body.Kind.BOARD, name="CA"
+        )
+        governance_services.body_seat_add(
+            association=association, acting_user=presidente, body=board, person=seated
+        )
+        _decision(association, presidente, title="Pour tous les membres")
+        _decision(association, presidente, title="Pour le conseil", body=board)
+    page = client_for(user).get(reverse("governance_public:participation")).content.decode()
+    assert "Pour le conseil" in page and "Pour tous les membres" not in page

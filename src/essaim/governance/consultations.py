@@ -475,12 +475,17 @@ def comments_of(proposal: ConsultationProposal) -> list[ProposalComment]:
     return list(threads.values())
 
 
-def consultations_for(association: Association, person: Person) -> QuerySet[Consultation]:
-    """The consultations `person` is asked to: every one without a body, and their bodies'."""
-    bodies = BodySeat.objects.filter(person=person).values("body_id")
-    return Consultation.objects.filter(association=association).filter(
-        Q(body__isnull=True) | Q(body_id__in=bodies)
-    )
+def visible_to(person: Person, voting: bool) -> Q:
+    """Asked to all members with voting rights (when `person` has them), or to their bodies."""
+    bodies = Q(body_id__in=BodySeat.objects.filter(person=person).values("body_id"))
+    return (Q(body__isnull=True) | bodies) if voting else bodies
+
+
+def consultations_for(
+    association: Association, person: Person, voting: bool = True
+) -> QuerySet[Consultation]:
+    """The consultations `person` is asked to."""
+    return Consultation.objects.filter(association=association).filter(visible_to(person, voting))
 
 
 def export_rows(consultation: Consultation):

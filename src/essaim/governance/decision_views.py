@@ -260,13 +260,16 @@ def participation(request):
                     )
                     messages.success(request, _("Your choice is saved."))
                     return redirect("governance_public:participation")
+            voting = consultation_services.may_take_part(person, association, None)
             consultation_list = list(
-                consultation_services.consultations_for(association, person)
+                consultation_services.consultations_for(association, person, voting=voting)
                 .exclude(phase="closed")
                 .order_by("-created_at")[:50]
             )
             decision_list = list(
-                services.decisions_for(association, person).order_by("-created_at")[:50]
+                services.decisions_for(association, person, voting=voting).order_by("-created_at")[
+                    :50
+                ]
             )
             answered = set(
                 DecisionAnswer.objects.filter(person=person).values_list("decision_id", flat=True)
@@ -279,9 +282,7 @@ def participation(request):
                 .select_related("assembly")
                 .order_by("-assembly__starts_at", "-version")[:20]
             )
-            if not (consultation_list or decision_list or minutes) and not (
-                consultation_services.may_take_part(person, association, None)
-            ):
+            if not (consultation_list or decision_list or minutes or voting):
                 continue
             sections.append(
                 {

@@ -12,7 +12,7 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
@@ -23,8 +23,8 @@ from essaim.lib.text import has_forbidden_characters
 from essaim.people.models import Person
 
 from . import counting
-from .consultations import may_take_part, people_asked
-from .models import Body, BodySeat, Decision, DecisionAnswer
+from .consultations import may_take_part, people_asked, visible_to
+from .models import Body, Decision, DecisionAnswer
 
 TITLE_MAX = 200
 TEXT_MAX = 10_000
@@ -282,11 +282,10 @@ def answers_shown(decision: Decision) -> list[DecisionAnswer]:
     )
 
 
-def decisions_for(association: Association, person: Person) -> QuerySet[Decision]:
-    bodies = BodySeat.objects.filter(person=person).values("body_id")
-    return Decision.objects.filter(association=association).filter(
-        Q(body__isnull=True) | Q(body_id__in=bodies)
-    )
+def decisions_for(
+    association: Association, person: Person, voting: bool = True
+) -> QuerySet[Decision]:
+    return Decision.objects.filter(association=association).filter(visible_to(person, voting))
 
 
 # --- Scheduled: reminders and closing -----------------------------------------------------
