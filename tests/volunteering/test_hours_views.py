@@ -205,5 +205,5 @@ def test_hours_list_query_count(
         _declare(mission, accepted(mission))
     client = client_for(presidente)
     client.get(url(association, "hours"))
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(12):  # 9 measured
         client.get(url(association, "hours"))

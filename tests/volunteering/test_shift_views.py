@@ -317,3 +317,30 @@ def test_volunteer_pages_need_login(client):
     for name in ("shifts", "hours"):
         response = client.get(reverse(f"volunteering_public:{name}"))
         assert response.status_code == 302
+
+
+def test_pages_read_a_bounded_number_of_queries(
+    client_for,
+    presidente,
+    association,
+    make_shift,  # noqa: F811
+    accepted,  # noqa: F811
+    mission,  # noqa: F811
+    django_assert_max_num_queries,
+):
+    users = [accepted(mission) for _ in range(4)]
+    for day in range(2, 8):
+        shift = make_shift(days=day, capacity=5)
+        for user in users:
+            with scope(association=association):
+                shifts.signup_create(shift=shift, user=user)
+    team, volunteer = client_for(presidente), client_for(users[0])
+    pages = [
+        (team, url(association, "shift_list", mission_uuid=mission.uuid)),
+        (team, url(association, "shift_detail", shift_uuid=shift.uuid)),
+        (volunteer, reverse("volunteering_public:shifts")),
+    ]
+    for client, address in pages:
+        client.get(address)  # warm the session and caches
+        with django_assert_max_num_queries(12):  # 7-8 measured
+            assert client.get(address).status_code == 200
