@@ -198,6 +198,17 @@ def test_no_signup_after_the_deadline_or_on_a_cancelled_shift(
         signup(shift, user)
 
 
+def test_no_signup_once_the_mission_is_closed(make_shift, accepted, mission, presidente):
+    shift = make_shift()
+    user = accepted(mission)
+    with scope(association=mission.association):
+        services.mission_set_status(
+            association=mission.association, acting_user=presidente, mission=mission, action="close"
+        )
+    with pytest.raises(ValidationError, match="closed"):
+        signup(shift, user)
+
+
 def test_self_cancel_only_until_the_deadline(make_shift, accepted, mission, presidente):
     shift = make_shift(signup_deadline=at(1, 12))
     user = accepted(mission)

@@ -333,6 +333,7 @@ def open_shifts_for(user, *, now=None, limit: int = 100) -> list[Shift]:
             Shift.objects.filter(
                 mission_id__in=missions, cancelled_at__isnull=True, starts_at__gt=now
             )
+            .exclude(mission__status=Mission.Status.CLOSED)
             .filter(Q(signup_deadline__isnull=True) | Q(signup_deadline__gt=now))
             .exclude(
                 pk__in=ShiftSignup.objects.filter(

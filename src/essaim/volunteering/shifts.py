@@ -435,6 +435,8 @@ def signup_create(*, shift: Shift, user, now=None) -> ShiftSignup:
         shift = Shift.objects.select_related("mission", "association").get(pk=shift.pk)
     if shift.cancelled_at:
         raise ValidationError(_("This shift is cancelled."))
+    if shift.mission.status == Mission.Status.CLOSED:
+        raise ValidationError(_("This mission is closed."))
     if now >= shift.deadline:
         raise ValidationError(_("Sign-ups for this shift are closed."))
     if not accepted_on(shift.mission, user):
