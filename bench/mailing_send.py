@@ -122,16 +122,19 @@ def _association(user, recipients: int):
     from essaim.lib.frenchdata import FrenchPeople
     from essaim.people.models import Consent, Person
 
+    # One association per size, never deleted (a delete would cascade into every app's
+    # tables, some of which may not exist yet in the benchmark database).
+    slug = f"{SLUG}-{recipients}"
     with scopes_disabled():
-        association = Association.objects.filter(slug=SLUG).first()
+        association = Association.objects.filter(slug=slug).first()
         if association is not None:
             with scope(association=association):
                 have = Person.objects.filter(association=association).exclude(email="").count()
-            if have == recipients:
+            if have >= recipients:
                 return association
-            association.delete()
+            slug = f"{slug}-{int(time.time())}"
     association = core_services.association_create(
-        name="Bench mailing", slug=SLUG, acting_user=user
+        name=f"Bench mailing {recipients}", slug=slug, acting_user=user
     )
     people = FrenchPeople(seed=2026, email_share=1.0)
     now = timezone.now()
