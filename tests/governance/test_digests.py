@@ -135,3 +135,30 @@ def test_member_chooses_the_frequency(client_for, association, make_members):
     client.post(url, {"person": str(person.uuid), "frequency": "weekly"})
     with scopes_disabled():
         assert DigestPreference.objects.get(person=person).frequency == "weekly"
+
+
+def test_a_board_member_hears_of_the_boards_decisions_only(association, presidente, activity):
+    from essaim.governance import services
+    from essaim.governance.models import Body
+    from tests.factories import PersonFactory
+
+    with scope(association=association):
+        seated = PersonFactory(association=association, email="ca@example.org")
+        board = services.body_create(
+            association=association, acting_user=presidente, kind=Body.Kind.BOARD, name="CA"
+        )
+        services.body_seat_add(
+            association=association, acting_user=presidente, body=board, person=seated
+        )
+        decisions.decision_create(
+            association=association,
+            acting_user=presidente,
+            title="Budget du conseil",
+            text="Texte",
+            body=board,
+            deadline=timezone.now() + dt.timedelta(days=4),
+        )
+    digests.digests_send(now=timezone.now() + dt.timedelta(minutes=1))
+    (email,) = [e for e in _digests() if e.to == "ca@example.org"]
+    assert "Budget du conseil" in email.body_text
+    assert "Acheter un barnum" not in email.body_text and "Un composteur" not in email.body_text

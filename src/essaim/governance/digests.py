@@ -27,6 +27,7 @@ from essaim.core.models import Association
 from essaim.people.models import Consent, Person
 
 from . import selectors
+from .consultations import visible_to
 from .models import (
     BodySeat,
     Consultation,
@@ -120,8 +121,7 @@ def recipients(association: Association):
 def items_for(person: Person, since: dt.datetime, now: dt.datetime) -> dict:
     """What happened since `since` in what `person` is asked to (their own writings left out)."""
     association = person.association
-    bodies = list(BodySeat.objects.filter(person=person).values_list("body_id", flat=True))
-    visible = Q(body__isnull=True) | Q(body_id__in=bodies)
+    visible = visible_to(person, selectors.is_voting_member(person))
     consultations = Consultation.objects.filter(association=association).filter(visible)
     proposals = list(
         ConsultationProposal.objects.filter(
