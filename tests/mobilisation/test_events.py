@@ -476,3 +476,16 @@ def test_demo_has_an_upcoming_event_with_registrations():
         assert confirmed.count() >= 8
         assert Registration.objects.filter(event=workshop, status="waiting").exists()
         assert events.public_events(velo).count() >= 2
+
+
+def test_erasing_a_registrant_keeps_the_place_counted(association, presidente, event, register):
+    from essaim.people import services as people_services
+
+    register(event=event)
+    confirm(association, "jeanne@example.org")
+    with scope(association=association):
+        person = Person.objects.get(email="jeanne@example.org")
+        people_services.person_erase(association=association, acting_user=presidente, person=person)
+        registration = Registration.objects.get()
+    assert registration.erased_at and registration.email == "" and registration.first_name == ""
+    assert registration.status == "confirmed" and taken(event) == 1

@@ -341,3 +341,58 @@ registry.register(
         order=473,
     )
 )
+
+
+def _events_team_export(user) -> list[dict]:
+    from .models import CallToAction, Event, Registration
+
+    with scopes_disabled():
+        rows = [
+            {
+                "association": e.association.name,
+                "event": e.title,
+                "created": e.created_at.isoformat(),
+            }
+            for e in Event.objects.filter(created_by=user).select_related("association")
+        ]
+        rows += [
+            {
+                "association": a.association.name,
+                "call_to_action": a.title,
+                "created": a.created_at.isoformat(),
+            }
+            for a in CallToAction.objects.filter(created_by=user).select_related("association")
+        ]
+        rows += [
+            {
+                "association": r.association.name,
+                "event": r.event.title,
+                "checked_in": r.full_name,
+                "at": r.checked_in_at.isoformat() if r.checked_in_at else "",
+            }
+            for r in Registration.objects.filter(checked_in_by=user).select_related(
+                "association", "event"
+            )
+        ]
+    return rows
+
+
+registry.register(
+    PrivacyEntry(
+        key="events_team",
+        label=_("Events and calls to action (team)"),
+        data=_(
+            "Which team member created an event or a call to action, and who checked each "
+            "registrant in at the door."
+        ),
+        purpose=_("Knowing who in the team answers for an event and its attendance figures."),
+        legal_basis=_("Legitimate interest of the association (running its organisation)."),
+        retention=_(
+            "As long as the event or the action; the link to the account goes when the account "
+            "is deleted."
+        ),
+        models=("mobilisation.Event", "mobilisation.CallToAction", "mobilisation.EventSeries"),
+        export_user=_events_team_export,
+        order=474,
+    )
+)
