@@ -40,12 +40,13 @@ def _statuses(mailing) -> dict:
 def test_crash_recovery_marks_one_unknown_and_sends_the_rest_once(association, presidente):
     mailing = _started(association, presidente, 8)
     with scopes_disabled():
-        # A run claimed 6 rows, handed 3 to SMTP and was killed while on the 4th.
+        # A run claimed 6 rows, handed 3 to SMTP and was killed while handing over the 4th.
         dead = sending.claim(mailing.pk, "deadrun", 6)
         for delivery in dead[:3]:
             Delivery.objects.filter(pk=delivery.pk).update(
                 status=Delivery.Status.SENT, sent_at=timezone.now()
             )
+        Delivery.objects.filter(pk=dead[3].pk).update(status=Delivery.Status.SENDING)
         MailingSettings.objects.filter(association=association).update(
             sender_token="deadrun", sender_until=timezone.now() + dt.timedelta(seconds=30)
         )

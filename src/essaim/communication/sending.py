@@ -12,20 +12,22 @@ How one run goes (`send_mailing`, from the task `tasks.mailing_run` or the comma
    per association at a time, so the throttle (messages per minute) holds whatever the
    number of workers; a second worker gets "busy" and the periodic dispatch tries later.
 2. **Recovery** (under the lease): rows another run claimed and never finished belong to a
-   dead run (its lease expired, or it would still hold it). That run handled its claimed rows
-   strictly in id order and marked each one sent right after the SMTP server accepted it, so
-   among its leftover rows only the *first* may have been handed over: it becomes "unknown"
-   (never re-sent blindly: the team decides, see mailings.deliveries_retry_unknown); the
-   others were never attempted and go back to the queue.
+   dead run (its lease expired, or it would still hold it). A row is marked "sending" just
+   before it is handed to SMTP and "sent" just after the server accepts it, so a leftover
+   "sending" row may or may not have left: it becomes "unknown" (never re-sent blindly: the
+   team decides, see mailings.deliveries_retry_unknown); leftover "claimed" rows were never
+   handed over and go back to the queue. At most one row per thread of the dead run is
+   unknown.
 3. **Claim** a batch: `UPDATE … SET status='claimed', claim_token=… WHERE id IN (SELECT …
    FOR UPDATE SKIP LOCKED LIMIT n)` on PostgreSQL (the plain conditional UPDATE on SQLite,
    which has one writer anyway).
-4. For each row, in id order: render, hand to SMTP on the open connection, then at once one
-   short autocommit UPDATE marks it sent. The window where a crash leaves a message sent but
-   not marked is that single UPDATE's round trip after `sendmail` returns (≈1 ms), plus the
-   DATA exchange of the message in flight: at most one message per crashed run, and it is
-   the one flagged "unknown". Each message carries a stable Message-ID (<delivery uuid@host>)
-   so a duplicate, if the team resends, is recognisable (and merged by many mail apps).
+4. For each row, in id order: render, mark it "sending", hand it to SMTP on the open
+   connection, then at once one short autocommit UPDATE marks it sent. The window where a
+   crash leaves a message accepted but not marked is that UPDATE's round trip after
+   `sendmail` returns (well under 1 ms on a local database), plus the DATA exchange of the
+   message in flight: at most one message per thread of a crashed run, flagged "unknown".
+   Each message carries a stable Message-ID (<delivery uuid@host>) so a duplicate, if the
+   team resends, is recognisable (and merged by many mail apps).
 5. The mailing becomes "sent" when no row is waiting.
 """
 
@@ -42,7 +44,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Min, Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import override
@@ -215,18 +217,16 @@ def lease_free(association_id: int) -> bool:
 
 
 def recover(association_id: int, token: str) -> dict:
-    """Rows claimed by runs that no longer hold the lease (see the module's docstring)."""
-    stale = Delivery.objects.filter(
-        association_id=association_id,
-        status__in=[Delivery.Status.CLAIMED, Delivery.Status.SENDING],
-    ).exclude(claim_token__startswith=token)
-    firsts = list(
-        stale.values("claim_token").annotate(first=Min("id")).values_list("first", flat=True)
+    """Rows claimed by runs that no longer hold the lease (see the module's docstring):
+    "sending" ones (being handed over when the run died) become "unknown", "claimed" ones
+    (never handed over) go back to the queue."""
+    stale = Delivery.objects.filter(association_id=association_id).exclude(
+        claim_token__startswith=token
     )
-    unknown = Delivery.objects.filter(pk__in=firsts).update(
+    unknown = stale.filter(status=Delivery.Status.SENDING).update(
         status=Delivery.Status.UNKNOWN, error="The sender stopped while handing this message over."
     )
-    requeued = stale.exclude(pk__in=firsts).update(
+    requeued = stale.filter(status=Delivery.Status.CLAIMED).update(
         status=Delivery.Status.QUEUED, claim_token="", claimed_at=None
     )
     if unknown or requeued:
@@ -353,6 +353,8 @@ def _send_loop(mailing_id, token, template, lease, pacer, connection, batch, dea
                     return figures
                 pacer.wait()
                 message = template.message(delivery, delivery.person, smtp)
+                # From here until the row is marked sent, its fate is uncertain if we die.
+                _mark(delivery.pk, token, status=Delivery.Status.SENDING)
                 try:
                     smtp.send_messages([message])
                 except PERMANENT as error:
