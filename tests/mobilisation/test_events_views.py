@@ -307,3 +307,87 @@ def test_list_queries_do_not_grow_with_events(client_for, presidente, associatio
     with CaptureQueriesContext(connection) as more:
         client.get(back(association, "events"))
     assert len(more) <= len(few)
+
+
+def test_public_page_and_check_in_list_stay_cheap(
+    client, client_for, presidente, association, event, django_assert_max_num_queries
+):
+    with scope(association=association):
+        for i in range(15):
+            events.registration_create(
+                association=association,
+                event=event,
+                email=f"p{i}@example.org",
+                first_name="P",
+                last_name=str(i),
+            )
+        for registration in Registration.objects.select_related("event"):
+            registration.association = association
+            registration.event.association = association
+            events.registration_confirm(registration=registration)
+    with django_assert_max_num_queries(6):
+        assert client.get(public(event)).status_code == 200
+    team = client_for(presidente)
+    team.get(back(association, "event_checkin", event))  # warm the session
+    with django_assert_max_num_queries(12):
+        assert team.get(back(association, "event_checkin", event)).status_code == 200
+
+
+def test_qr_of_someone_on_the_waiting_list_checks_nobody_in(
+    client_for, presidente, association, event
+):
+    with scope(association=association):
+        for email in ("a@example.org", "b@example.org"):
+            events.registration_create(
+                association=association, event=event, email=email, first_name="A", last_name="B"
+            )
+    for email in ("a@example.org", "b@example.org"):
+        registration = registration_of(association, email)
+        with scope(association=association):
+            events.registration_confirm(registration=registration)
+    waiting = registration_of(association, "b@example.org")
+    assert waiting.status == "waiting"
+    response = client_for(presidente).get(path_of(events.checkin_url(waiting)))
+    assert response.status_code == 200 and "No place at this event" in response.content.decode()
+    assert registration_of(association, "b@example.org").checked_in_at is None
+
+
+def test_edit_a_series_from_the_back_office(client_for, presidente, association):
+    start = timezone.localtime(timezone.now() + dt.timedelta(days=2)).replace(
+        hour=18, minute=0, second=0, microsecond=0
+    )
+    first = make_event(
+        association,
+        presidente,
+        publish=False,
+        title="Atelier",
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        repeat="weekly",
+        repeat_until=(start + dt.timedelta(weeks=2)).date(),
+    )
+    client = client_for(presidente)
+    with scopes_disabled():
+        series = list(Event.objects.filter(series=first.series).order_by("starts_at"))
+    second = series[1]
+    second.association = association
+    page = client.get(back(association, "event_edit", second))
+    assert 'name="scope"' in page.content.decode()
+    local = timezone.localtime(second.starts_at)
+    response = client.post(
+        back(association, "event_edit", second),
+        {
+            "title": "Atelier réparation",
+            "starts_at": local.strftime("%Y-%m-%dT19:00"),
+            "ends_at": local.strftime("%Y-%m-%dT21:00"),
+            "place": "Atelier, Lyon",
+            "reminder_hours": "24",
+            "visibility": "public",
+            "scope": "following",
+        },
+    )
+    assert response.status_code == 302
+    with scopes_disabled():
+        titles = list(Event.objects.filter(series=first.series).order_by("starts_at"))
+    assert [e.title for e in titles] == ["Atelier", "Atelier réparation", "Atelier réparation"]
+    assert timezone.localtime(titles[2].starts_at).hour == 19
