@@ -263,7 +263,7 @@ class VoteOut(Schema):
         return list(obj.options.all())
 
 
-class ParticipationOut(Schema):
+class VoteParticipationOut(Schema):
     electorate: int
     electorate_weight: int
     voted: int
@@ -279,21 +279,21 @@ class PaperRollIn(Schema):
     choice: Any = Field(None, description="public votes only: the choice, as in the export")
 
 
-class PaperEntry(Schema):
+class PaperBallotEntry(Schema):
     choice: Any = Field(None, description="as in the recount export; null is a blank ballot")
     count: int = Field(1, ge=0, le=100000)
 
 
 class PaperBallotsIn(Schema):
-    entries: list[PaperEntry] = Field(..., min_length=1, max_length=1000)
+    entries: list[PaperBallotEntry] = Field(..., min_length=1, max_length=1000)
 
 
 class PaperBallotsOut(Schema):
     added: int
-    participation: ParticipationOut
+    participation: VoteParticipationOut
 
 
-class VerificationOut(Schema):
+class BallotBoxVerificationOut(Schema):
     ok: bool
     ballots: int
     final_hash: str
@@ -420,7 +420,7 @@ def vote_publish(request, vote_uuid: UUID):
     )
 
 
-@vote_router.get("/{vote_uuid}/participation", response={200: ParticipationOut, **ERRORS})
+@vote_router.get("/{vote_uuid}/participation", response={200: VoteParticipationOut, **ERRORS})
 @tenant(CAP)
 def vote_participation(request, vote_uuid: UUID):
     """Counts only: never a partial result."""
@@ -435,7 +435,7 @@ def vote_result(request, vote_uuid: UUID):
     return votes.vote_result(_vote(request, vote_uuid))
 
 
-@vote_router.post("/{vote_uuid}/verify", response={200: VerificationOut, **ERRORS})
+@vote_router.post("/{vote_uuid}/verify", response={200: BallotBoxVerificationOut, **ERRORS})
 @tenant(CAP)
 def vote_verify(request, vote_uuid: UUID):
     """Verify the sealed box against its hash chain (logged)."""
@@ -455,7 +455,7 @@ def vote_export(request, vote_uuid: UUID):
     return votes.recount_export(_vote(request, vote_uuid))
 
 
-@vote_router.post("/{vote_uuid}/paper-roll", response={201: ParticipationOut, **ERRORS})
+@vote_router.post("/{vote_uuid}/paper-roll", response={201: VoteParticipationOut, **ERRORS})
 @tenant(CAP)
 def vote_paper_roll(request, vote_uuid: UUID, payload: PaperRollIn):
     """A teller marks a paper voter on the roll (with the choice for a public vote)."""
