@@ -489,3 +489,17 @@ def test_erasing_a_registrant_keeps_the_place_counted(association, presidente, e
         registration = Registration.objects.get()
     assert registration.erased_at and registration.email == "" and registration.first_name == ""
     assert registration.status == "confirmed" and taken(event) == 1
+
+
+def test_cancel_then_register_again(association, event, register):
+    register(event=event)
+    confirm(association, "jeanne@example.org")
+    with scope(association=association):
+        events.registration_cancel(registration=registration_of(association, "jeanne@example.org"))
+    assert taken(event) == 0
+    assert register(event=event) == "sent"
+    assert OutboxEmail.objects.filter(kind="event_confirm").count() == 2
+    assert confirm(association, "jeanne@example.org") == "confirmed"
+    assert taken(event) == 1
+    with scope(association=association):
+        assert Registration.objects.count() == 1
