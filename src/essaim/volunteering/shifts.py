@@ -336,7 +336,10 @@ def shift_cancel(*, association: Association, acting_user, shift: Shift, reason:
     ShiftSignup.objects.filter(pk__in=[s.pk for s in signups]).update(
         status=ShiftSignup.Status.CANCELLED, cancelled_at=now
     )
-    Shift.objects.filter(pk=shift.pk).update(taken=0)
+    # Those already marked present or absent (a shift cancelled while under way) stay.
+    Shift.objects.filter(pk=shift.pk).update(
+        taken=ShiftSignup.objects.filter(shift=shift, status__in=ShiftSignup.ACTIVE).count()
+    )
     audit_log(
         association=association,
         actor=acting_user,
