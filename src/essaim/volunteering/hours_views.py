@@ -13,6 +13,7 @@ Volunteer: /account/volunteering/hours/ (their hours, declare new ones).
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -322,7 +323,12 @@ def my_hours(request):
             .select_related("mission", "association")
             .order_by("-worked_on", "-id")[:200]
         )
-        approved = sum(e.minutes for e in entries if e.status == HoursEntry.Status.APPROVED)
+        approved = (
+            HoursEntry.objects.filter(
+                user=request.user, status=HoursEntry.Status.APPROVED
+            ).aggregate(total=Sum("minutes"))["total"]
+            or 0
+        )
     return render(
         request,
         "volunteering/public/hours_mine.html",
