@@ -110,9 +110,12 @@ def test_drafts_are_hidden_and_previewed(
 def test_team_screens(client_for, presidente, association, published_page):
     client = client_for(presidente)
     base = {"association_slug": association.slug}
-    assert "No news yet" in client.get(reverse("communication:news", kwargs=base)).content.decode()
+    assert (
+        "No news yet"
+        in client.get(reverse("communication:site_news", kwargs=base)).content.decode()
+    )
     response = client.post(
-        reverse("communication:news_create", kwargs=base),
+        reverse("communication:site_news_create", kwargs=base),
         {"title": "Assemblée générale", "body": "Le **12 mars**", "publish": "on", "cover": png()},
     )
     assert response.status_code == 302
@@ -120,7 +123,7 @@ def test_team_screens(client_for, presidente, association, published_page):
         post = NewsPost.objects.get()
     assert post.is_published and post.cover
     kwargs = base | {"post_uuid": post.uuid}
-    edit = reverse("communication:news_edit", kwargs=kwargs)
+    edit = reverse("communication:site_news_edit", kwargs=kwargs)
     assert client.get(edit).status_code == 200
     bad = SimpleUploadedFile("x.gif", b"GIF89a not really", content_type="image/gif")
     response = client.post(edit, {"title": "AG", "body": "b", "cover": bad})
@@ -133,7 +136,7 @@ def test_team_screens(client_for, presidente, association, published_page):
     assert (post.title, post.slug, bool(post.cover)) == ("AG 2026", "ag", False)
     assert (
         client.post(
-            reverse("communication:news_status", kwargs=kwargs | {"action": "unpublish"})
+            reverse("communication:site_news_status", kwargs=kwargs | {"action": "unpublish"})
         ).status_code
         == 302
     )
@@ -141,12 +144,12 @@ def test_team_screens(client_for, presidente, association, published_page):
     assert post.status == "draft"
     assert (
         client.post(
-            reverse("communication:news_status", kwargs=kwargs | {"action": "explode"})
+            reverse("communication:site_news_status", kwargs=kwargs | {"action": "explode"})
         ).status_code
         == 404
     )
-    assert client.get(reverse("communication:news_delete", kwargs=kwargs)).status_code == 200
-    assert client.post(reverse("communication:news_delete", kwargs=kwargs)).status_code == 302
+    assert client.get(reverse("communication:site_news_delete", kwargs=kwargs)).status_code == 200
+    assert client.post(reverse("communication:site_news_delete", kwargs=kwargs)).status_code == 302
     with scopes_disabled():
         assert not NewsPost.objects.exists()
 
@@ -157,14 +160,16 @@ def test_outsider_and_volunteer(
     post = create(association, presidente)
     kwargs = {"association_slug": other_association.slug, "post_uuid": post.uuid}
     client = client_for(outsider)
-    assert client.get(reverse("communication:news_edit", kwargs=kwargs)).status_code == 404
-    assert client.post(reverse("communication:news_delete", kwargs=kwargs)).status_code == 404
+    assert client.get(reverse("communication:site_news_edit", kwargs=kwargs)).status_code == 404
+    assert client.post(reverse("communication:site_news_delete", kwargs=kwargs)).status_code == 404
     assert (
         client.post(
-            reverse("communication:news_status", kwargs=kwargs | {"action": "publish"})
+            reverse("communication:site_news_status", kwargs=kwargs | {"action": "publish"})
         ).status_code
         == 404
     )
     assert client.get(post_url(post)).status_code == 404
     own = {"association_slug": association.slug}
-    assert client_for(benevole).get(reverse("communication:news", kwargs=own)).status_code == 403
+    assert (
+        client_for(benevole).get(reverse("communication:site_news", kwargs=own)).status_code == 403
+    )

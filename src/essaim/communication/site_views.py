@@ -194,7 +194,7 @@ def news_create(request, association_slug: str):
                 if post.is_published
                 else _("The news is saved as a draft: check it, then publish it."),
             )
-            return redirect("communication:news", association_slug=association.slug)
+            return redirect("communication:site_news", association_slug=association.slug)
     return render(
         request, "communication/news_form.html", {"association": association, "form": form}
     )
@@ -217,7 +217,7 @@ def news_edit(request, association_slug: str, post_uuid):
         )
         if saved is not None:
             messages.success(request, _("The news is saved."))
-            return redirect("communication:news", association_slug=association.slug)
+            return redirect("communication:site_news", association_slug=association.slug)
     return render(
         request,
         "communication/news_form.html",
@@ -246,7 +246,7 @@ def news_status(request, association_slug: str, post_uuid, action: str):
         if action == "publish"
         else _("The news is unpublished: only your team sees it."),
     )
-    return redirect("communication:news", association_slug=association.slug)
+    return redirect("communication:site_news", association_slug=association.slug)
 
 
 @require(CAPABILITY)
@@ -256,7 +256,7 @@ def news_delete(request, association_slug: str, post_uuid):
     if request.method == "POST":
         site.news_delete(association=association, acting_user=request.user, post=post)
         messages.success(request, _("The news is deleted."))
-        return redirect("communication:news", association_slug=association.slug)
+        return redirect("communication:site_news", association_slug=association.slug)
     return render(
         request, "communication/news_delete.html", {"association": association, "post": post}
     )

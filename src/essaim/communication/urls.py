@@ -62,11 +62,11 @@ list_patterns = [
 
 site_patterns = [
     path("", site_views.site_edit, name="site"),
-    path("news/", site_views.news_list, name="news"),
-    path("news/new/", site_views.news_create, name="news_create"),
-    path("news/<uuid:post_uuid>/edit/", site_views.news_edit, name="news_edit"),
-    path("news/<uuid:post_uuid>/delete/", site_views.news_delete, name="news_delete"),
-    path("news/<uuid:post_uuid>/<str:action>/", site_views.news_status, name="news_status"),
+    path("news/", site_views.news_list, name="site_news"),
+    path("news/new/", site_views.news_create, name="site_news_create"),
+    path("news/<uuid:post_uuid>/edit/", site_views.news_edit, name="site_news_edit"),
+    path("news/<uuid:post_uuid>/delete/", site_views.news_delete, name="site_news_delete"),
+    path("news/<uuid:post_uuid>/<str:action>/", site_views.news_status, name="site_news_status"),
 ]
 
 urlpatterns: list = [
