@@ -154,9 +154,7 @@ def items_for(person: Person, since: dt.datetime, now: dt.datetime) -> dict:
         decision.url = member_space_url("governance_public:decision", decision.uuid)
         decision.local_deadline = timezone.localtime(decision.deadline)
     for proposal in proposals:
-        proposal.url = member_space_url(
-            "governance_public:consultation", proposal.consultation.uuid
-        )
+        proposal.url = member_space_url("governance_public:proposal", proposal.uuid)
     count = len(proposals) + comments + len(opened) + len(closing) + len(closed)
     return {
         "proposals": proposals,
