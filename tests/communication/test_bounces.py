@@ -260,3 +260,18 @@ def test_team_removes_a_suppression(association, presidente, sent, client_for):
     assert response.status_code == 302
     with scopes_disabled():
         assert Suppression.objects.get().reason == Suppression.Reason.MANUAL
+
+
+def test_unsubscribe_by_mailto(association, sent):
+    from essaim.communication import tracking
+
+    token = tracking.unsubscribe_token(sent[0].uuid)
+    raw = f"From: {sent[0].email}\nTo: noreply@essaim.localhost\nSubject: unsubscribe {token}\n\n"
+    _command_with(raw)
+    with scopes_disabled():
+        person = Delivery.objects.get(pk=sent[0].pk).person
+        assert not people_services.current_consents(person)["newsletter"].granted
+        assert not Suppression.objects.exists()
+    forged = raw.replace(token, token[:-2] + "xx")
+    with pytest.raises(CommandError):
+        _command_with(forged)

@@ -32,6 +32,7 @@ from django_scopes import scopes_disabled
 
 from essaim.core.audit import audit_log
 from essaim.core.models import Association
+from essaim.lib.text import fold
 from essaim.mobilisation.canonical import canonical_email
 from essaim.people.models import Person
 
@@ -180,7 +181,7 @@ def bounce_record(event: Event, *, association: Association | None = None, sourc
             from .lists import unsubscribe_everything
 
             for person in Person.objects.filter(
-                association=association, email_folded=address.lower(), erased_at__isnull=True
+                association=association, email_folded=fold(address), erased_at__isnull=True
             ) | Person.objects.filter(pk=getattr(delivery, "person_id", None) or 0):
                 unsubscribe_everything(
                     association=association,
@@ -406,3 +407,30 @@ def webhook_receive(settings_row: MailingSettings, body: bytes, headers) -> tupl
         bounce_record(e, association=settings_row.association, source=source) for e in events
     ]
     return 200, ",".join(outcomes) or "ignored"
+
+
+# --- Unsubscribing by e-mail (the mailto: of List-Unsubscribe) ----------------------------
+
+UNSUBSCRIBE_SUBJECT = re.compile(r"unsubscribe\s+(\S+)", re.IGNORECASE)
+
+
+def mailto_unsubscribe(raw: bytes | str) -> str | None:
+    """A message sent to the List-Unsubscribe mailto: address, whose subject carries the
+    signed token ("unsubscribe <token>"): "done" / "already", or None when it is not one."""
+    from django_scopes import scope
+
+    from . import lists, tracking
+
+    message = (
+        email.message_from_bytes(raw, policy=email.policy.compat32)
+        if isinstance(raw, bytes)
+        else email.message_from_string(raw, policy=email.policy.compat32)
+    )
+    match = UNSUBSCRIBE_SUBJECT.search(str(message.get("Subject") or ""))
+    if match is None:
+        return None
+    delivery, _problem = tracking.delivery_from_token(match.group(1))
+    if delivery is None:
+        return None
+    with scope(association=delivery.association):
+        return lists.delivery_unsubscribe(delivery=delivery)

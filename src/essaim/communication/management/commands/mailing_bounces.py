@@ -1,4 +1,5 @@
-"""Read bounce reports (DSN, RFC 3464) and complaints (ARF, RFC 5965).
+"""Read bounce reports (DSN, RFC 3464), complaints (ARF, RFC 5965) and unsubscriptions sent
+to the List-Unsubscribe mailto: address (subject "unsubscribe <token>").
 
     manage.py mailing_bounces < message.eml           # one raw message on stdin (MTA pipe)
     manage.py mailing_bounces --maildir ~/Maildir     # every message of a maildir's new/ cur/
@@ -12,7 +13,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from essaim.communication.bounces import NotAReport, report_receive
+from essaim.communication.bounces import NotAReport, mailto_unsubscribe, report_receive
 
 
 class Command(BaseCommand):
@@ -26,6 +27,10 @@ class Command(BaseCommand):
         try:
             outcomes = report_receive(raw)
         except NotAReport as error:
+            outcome = mailto_unsubscribe(raw)
+            if outcome is not None:
+                self.stdout.write(f"{label}: unsubscribe request, {outcome}")
+                return True
             self.stderr.write(f"{label}: not a bounce or complaint report ({error}); nothing done.")
             return False
         self.stdout.write(f"{label}: {', '.join(outcomes)}")
