@@ -451,3 +451,15 @@ def test_changing_the_time_tells_those_signed_up(make_shift, accepted, mission, 
     assert mail.to == user.email and "11:00" in mail.body_text
     registration.refresh_from_db()
     assert registration.reminded_at is None  # the reminder goes again with the new time
+
+
+def test_organiser_cannot_put_a_contact_on_two_overlapping_shifts(
+    make_shift, association, presidente, person
+):
+    one, two = make_shift(days=3, hour=9, hours=3), make_shift(days=3, hour=11, hours=3)
+    with scope(association=association):
+        shifts.signup_add(association=association, acting_user=presidente, shift=one, person=person)
+        with pytest.raises(ValidationError, match="this volunteer is signed up"):
+            shifts.signup_add(
+                association=association, acting_user=presidente, shift=two, person=person
+            )

@@ -388,11 +388,18 @@ def _overlapping(shift: Shift, *, user=None, person=None) -> ShiftSignup | None:
         )
 
 
-def _overlap_error(other: ShiftSignup) -> ValidationError:
-    return ValidationError(
-        _("This shift overlaps another one you are signed up for: “%(mission)s”, %(when)s.")
-        % {"mission": other.shift.mission.title, "when": when(other.shift)}
-    )
+def _overlap_error(other: ShiftSignup, *, own: bool = True) -> ValidationError:
+    values = {"mission": other.shift.mission.title, "when": when(other.shift)}
+    if own:
+        message = _(
+            "This shift overlaps another one you are signed up for: “%(mission)s”, %(when)s."
+        )
+    else:
+        message = _(
+            "This shift overlaps another one this volunteer is signed up for: “%(mission)s”, "
+            "%(when)s."
+        )
+    return ValidationError(message % values)
 
 
 def missing_qualifications(shift: Shift, skills) -> list[str]:
@@ -510,7 +517,7 @@ def signup_add(
         raise _qualification_error(shift, missing)
     other = _overlapping(shift, user=user, person=person)
     if other is not None:
-        raise _overlap_error(other)
+        raise _overlap_error(other, own=False)
     signup = _create_signup(
         shift, user=user, person=person, name=(name or "")[:200], added_by=acting_user
     )
