@@ -207,3 +207,30 @@ def test_hours_list_query_count(
     client.get(url(association, "hours"))
     with django_assert_max_num_queries(12):  # 9 measured
         client.get(url(association, "hours"))
+
+
+def test_volunteer_takes_back_undecided_hours_only(
+    client_for,
+    presidente,
+    accepted,  # noqa: F811
+    mission,  # noqa: F811
+    citizen,
+):
+    user = accepted(mission)
+    kept, taken = _declare(mission, user), _declare(mission, user, days_ago=2)
+    with scope(association=mission.association):
+        hours.hours_decide(
+            association=mission.association, acting_user=presidente, entry=kept, action="approve"
+        )
+    client = client_for(user)
+    address = reverse("volunteering_public:hours_withdraw", args=[taken.uuid])
+    assert client.get(address).status_code == 405
+    assert client_for(citizen).post(address).status_code == 404
+    client.post(address)
+    refused = client.post(
+        reverse("volunteering_public:hours_withdraw", args=[kept.uuid]), follow=True
+    )
+    assert b"already decided" in refused.content
+    with scopes_disabled():
+        assert list(HoursEntry.objects.values_list("uuid", flat=True)) == [kept.uuid]
+        assert AuditLog.objects.filter(action="hours.withdraw").count() == 1

@@ -158,6 +158,30 @@ def hours_declare(
     return entry
 
 
+@transaction.atomic
+def hours_withdraw(*, user, entry: HoursEntry) -> None:
+    """The volunteer takes back hours they declared, as long as nobody decided on them."""
+    with scopes_disabled():
+        entry = (
+            HoursEntry.objects.select_for_update()
+            .select_related("association")
+            .filter(pk=entry.pk, user=user)
+            .first()
+        )
+    if entry is None:
+        raise ValidationError(_("Unknown hours."))
+    if entry.status != HoursEntry.Status.DECLARED or entry.source != HoursEntry.Source.DECLARED:
+        raise ValidationError(_("These hours are already decided: ask the coordinator."))
+    audit_log(
+        association=entry.association,
+        actor=user,
+        action="hours.withdraw",
+        obj=entry,
+        data={"worked_on": str(entry.worked_on), "minutes": entry.minutes},
+    )
+    entry.delete()
+
+
 def hours_from_signup(*, association: Association, acting_user, signup: ShiftSignup) -> HoursEntry:
     """Called by `shifts.signup_mark` (inside its transaction): attended → an approved entry
     of the shift's length; no-show → that entry refused."""

@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -339,3 +340,20 @@ def my_hours(request):
             "approved": hours.format_minutes(approved),
         },
     )
+
+
+@login_required
+@require_POST
+def my_hours_withdraw(request, entry_uuid):
+    with scopes_disabled():
+        entry = HoursEntry.objects.filter(uuid=entry_uuid, user=request.user).first()
+    if entry is None:
+        raise Http404
+    try:
+        with scope(association=entry.association):
+            hours.hours_withdraw(user=request.user, entry=entry)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("These hours are taken back."))
+    return redirect("volunteering_public:hours")

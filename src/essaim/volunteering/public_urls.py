@@ -45,6 +45,11 @@ urlpatterns = [
         name="calendar",
     ),
     path("account/volunteering/hours/", hours_views.my_hours, name="hours"),
+    path(
+        "account/volunteering/hours/<uuid:entry_uuid>/withdraw/",
+        hours_views.my_hours_withdraw,
+        name="hours_withdraw",
+    ),
     path("account/volunteering/recognition/", recognition_views.my_recognition, name="recognition"),
     path(
         "account/volunteering/recognition/attestation-<uuid:association_uuid>.pdf",

@@ -33,6 +33,7 @@ register_action_labels(
         "hours.declare": _("Volunteer hours declared"),
         "hours.approve": _("Volunteer hours approved"),
         "hours.refuse": _("Volunteer hours refused"),
+        "hours.withdraw": _("Volunteer hours taken back by the volunteer"),
         "hours.export": _("Volunteer hours exported"),
         "volunteering_settings.update": _("Hourly rate of volunteer hours changed"),
         "volunteer_attestation.issue": _("Volunteer attestation issued"),
