@@ -124,6 +124,16 @@ def test_settings_page(association, presidente, client_for):
     assert row.messages_per_minute == 120 and row.track_opens
     response = client.post(_url("mailing_settings", association), {"messages_per_minute": "0"})
     assert response.status_code == 200
+    key = "key-0123456789abcdef0123"
+    client.post(
+        _url("mailing_settings", association), {"messages_per_minute": "120", "signing_key": key}
+    )
+    with scopes_disabled():
+        assert MailingSettings.objects.get(association=association).webhook_secret == key
+    response = client.post(
+        _url("mailing_settings", association), {"messages_per_minute": "120", "signing_key": "x"}
+    )
+    assert b"whole signing key" in response.content
 
 
 def test_capability_and_outsider(association, presidente, benevole, outsider, client_for):

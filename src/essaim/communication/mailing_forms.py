@@ -101,6 +101,18 @@ class MailingSettingsForm(EssaimForm):
         label=_("Messages per minute"), min_value=1, max_value=100_000
     )
     track_opens = forms.BooleanField(label=_("Count opens"), required=False)
+    signing_key = forms.CharField(
+        label=_("Webhook signing key (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Mailgun: « HTTP webhook signing key ». Leave empty to keep the current key."),
+    )
+
+    def __init__(self, *args, can_change_key=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_change_key:
+            del self.fields["signing_key"]
 
 
 class NewsletterForm(EssaimForm):

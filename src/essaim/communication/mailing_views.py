@@ -280,6 +280,7 @@ def mailing_settings(request, association_slug: str):
     current = mailings.settings_for(association)
     form = MailingSettingsForm(
         request.POST or None,
+        can_change_key=request.seat.can("can_change_settings"),
         initial={
             "messages_per_minute": current.messages_per_minute,
             "track_opens": current.track_opens,

@@ -57,9 +57,16 @@ def settings_for(association: Association) -> MailingSettings:
 
 @transaction.atomic
 def mailing_settings_update(
-    *, association: Association, acting_user, messages_per_minute: int, track_opens: bool
+    *,
+    association: Association,
+    acting_user,
+    messages_per_minute: int,
+    track_opens: bool,
+    signing_key: str = "",
 ) -> MailingSettings:
-    """The throttle and the open tracking of the association's mailings."""
+    """The throttle and the open tracking of the association's mailings; `signing_key`
+    (optional) replaces the key the bounce webhooks are signed with (Mailgun's
+    "HTTP webhook signing key", or one of your own for the generic format)."""
     current = settings_for(association)
     try:
         rate = int(messages_per_minute)
@@ -69,14 +76,22 @@ def mailing_settings_update(
         raise ValidationError(
             {"messages_per_minute": _("Give a number of messages per minute (1 to 100,000).")}
         ) from None
+    signing_key = str(signing_key or "").strip()
+    if signing_key and (len(signing_key) < 16 or len(signing_key) > 100 or " " in signing_key):
+        raise ValidationError(
+            {"signing_key": _("Paste the whole signing key (16 to 100 characters, no spaces).")}
+        )
     changes = {}
+    if signing_key and signing_key != current.webhook_secret:
+        changes["signing_key"] = [None, None]
+        current.webhook_secret = signing_key
     if current.messages_per_minute != rate:
         changes["messages_per_minute"] = [current.messages_per_minute, rate]
     if current.track_opens != bool(track_opens):
         changes["track_opens"] = [current.track_opens, bool(track_opens)]
     current.messages_per_minute = rate
     current.track_opens = bool(track_opens)
-    current.save(update_fields=["messages_per_minute", "track_opens"])
+    current.save(update_fields=["messages_per_minute", "track_opens", "webhook_secret"])
     if changes:
         audit_log(
             association=association,
