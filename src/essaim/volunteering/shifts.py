@@ -691,7 +691,9 @@ def calendar_events(user, *, now=None) -> list[IcalEvent]:
     """The volunteer's shifts from 90 days ago on: one VEVENT per shift, cancelled ones with
     STATUS:CANCELLED so calendars remove them."""
     now = now or timezone.now()
-    host = settings.ESSAIM_BASE_URL.split("://", 1)[-1].split("/", 1)[0] or "essaim"
+    from urllib.parse import urlsplit
+
+    host = urlsplit(settings.ESSAIM_BASE_URL).hostname or "essaim"
     with scopes_disabled():
         signups = (
             ShiftSignup.objects.filter(user=user, shift__ends_at__gte=now - dt.timedelta(days=90))
