@@ -344,3 +344,25 @@ def test_pages_read_a_bounded_number_of_queries(
         client.get(address)  # warm the session and caches
         with django_assert_max_num_queries(12):  # 7-8 measured
             assert client.get(address).status_code == 200
+
+
+def test_sign_in_sheet_of_a_shift(
+    client_for,
+    presidente,
+    association,
+    make_shift,  # noqa: F811
+    accepted,  # noqa: F811
+    mission,  # noqa: F811
+):
+    shift = make_shift()
+    user = accepted(mission)
+    with scope(association=association):
+        shifts.signup_create(shift=shift, user=user)
+    client = client_for(presidente)
+    sheet = client.get(url(association, "shift_detail", shift_uuid=shift.uuid), {"format": "csv"})
+    assert sheet["Content-Type"].startswith("text/csv")
+    assert user.email in sheet.content.decode("utf-8-sig")
+    from essaim.core.models import AuditLog
+
+    with scope(association=association):
+        assert AuditLog.objects.filter(action="shift.export").count() == 1

@@ -24,6 +24,7 @@ register_action_labels(
         "shift.create": _("Volunteer shift created"),
         "shift.update": _("Volunteer shift changed"),
         "shift.cancel": _("Volunteer shift cancelled"),
+        "shift.export": _("List of a shift's volunteers downloaded"),
         "shift_signup.create": _("Volunteer signed up for a shift"),
         "shift_signup.add": _("Volunteer added to a shift by the team"),
         "shift_signup.cancel": _("Shift sign-up cancelled by the volunteer"),

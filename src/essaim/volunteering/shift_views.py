@@ -215,6 +215,9 @@ def shift_detail(request, association_slug: str, shift_uuid):
         .select_related("user", "person")
         .order_by("status", "name", "id")
     )
+    fmt = request.GET.get("format", "")
+    if fmt in ("csv", "xlsx"):
+        return _signup_sheet(request, association, shift, signups, fmt)
     query = (request.GET.get("q") or "").strip()[:100]
     contacts = []
     if query:
@@ -241,6 +244,39 @@ def shift_detail(request, association_slug: str, shift_uuid):
             "started": started,
             "over": shift.ends_at <= timezone.now(),
         },
+    )
+
+
+def _signup_sheet(request, association, shift, signups, fmt: str):
+    """The list of the volunteers of a shift, to print and tick on the day."""
+    from essaim.core.audit import audit_log
+    from essaim.lib.spreadsheets import spreadsheet_response
+
+    audit_log(
+        association=association,
+        actor=request.user,
+        action="shift.export",
+        obj=shift,
+        data={"format": fmt},
+    )
+    rows = []
+    for signup in signups:
+        if signup.status == ShiftSignup.Status.CANCELLED:
+            continue
+        email = phone = ""
+        if signup.user_id and signup.user:
+            email = signup.user.email
+        if signup.person_id and signup.person:
+            email = email or signup.person.email
+            phone = signup.person.phone
+        rows.append([signup.name, email, phone, signup.get_status_display(), ""])
+    start = timezone.localtime(shift.starts_at)
+    return spreadsheet_response(
+        [_("Volunteer"), _("E-mail"), _("Phone"), _("Status"), _("Signature")],
+        rows,
+        fmt=fmt,
+        name=f"creneau-{start:%Y-%m-%d-%Hh%M}",
+        title=_("Shift"),
     )
 
 
