@@ -296,6 +296,30 @@ registry.register(
 )
 
 
+def _writers_export_user(user) -> list[dict]:
+    from .models import Consultation, Minutes
+
+    with scopes_disabled():
+        rows = [
+            {
+                "association": c.association.name,
+                "consultation": c.title,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in Consultation.objects.filter(created_by=user).select_related("association")
+        ]
+        rows += [
+            {
+                "association": m.assembly.association.name,
+                "minutes_of": m.assembly.title,
+                "version": m.version,
+                "frozen_at": m.frozen_at.isoformat() if m.frozen_at else "",
+            }
+            for m in Minutes.objects.filter(frozen_by=user).select_related("assembly__association")
+        ]
+    return rows
+
+
 registry.register(
     PrivacyEntry(
         key="governance_writers",
@@ -308,6 +332,7 @@ registry.register(
             "the account is deleted."
         ),
         models=("governance.Consultation", "governance.Minutes"),
+        export_user=_writers_export_user,
         order=630,
     )
 )
