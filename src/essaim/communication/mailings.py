@@ -242,7 +242,10 @@ def recipient_rows(mailing: Mailing) -> list[tuple[int, str, str]]:
     )
     rows, seen = [], set()
     persons = candidate_persons(mailing).order_by("id").values_list("id", "email")
-    for pk, email in persons.iterator(chunk_size=5000):
+    # One plain query, not .iterator(): PostgreSQL plans a server-side cursor for the first
+    # rows (cursor_tuple_fraction) and walks the whole person table in id order, which took
+    # minutes for 100,000 contacts where the plain query takes one second.
+    for pk, email in list(persons):
         key = canonical_email(email)
         if key in seen or key in suppressed:
             continue
