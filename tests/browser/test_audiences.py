@@ -77,6 +77,16 @@ def test_build_an_audience_on_a_phone(browsing, association, presidente):
     with scope(association=association):
         assert Audience.objects.get().definition["include"][0]["params"] == {"tags": [str(tag.pk)]}
 
+    # The team's screens of the public page, on the phone.
+    for name, path in (
+        ("site-edit", f"/a/{association.slug}/site/"),
+        ("news-list", f"/a/{association.slug}/site/news/"),
+        ("news-form", f"/a/{association.slug}/site/news/new/"),
+    ):
+        page.goto(path)
+        browsing.check(page)
+        page.screenshot(path=str(SHOTS / f"{name}-360.png"), full_page=True)
+
     # The public page, on a phone and on a laptop, for a visitor.
     visitor = browsing.new_page(**PHONE)
     visitor.goto(f"/o/{association.slug}/")
