@@ -370,3 +370,55 @@ def test_team_without_capability_gets_403(client_for, benevole, association, con
         kwargs={"association_slug": association.slug, "consultation_uuid": consultation.uuid},
     )
     assert client_for(benevole).get(url).status_code == 403
+
+
+def test_consultations_close_after_their_last_day(association, presidente):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    with scope(association=association):
+        ending = services.consultation_create(
+            association=association,
+            acting_user=presidente,
+            title="Q",
+            ends_on=timezone.localdate(),
+        )
+    assert services.consultations_close_due() == 0  # its last day is today
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    assert services.consultations_close_due(today=tomorrow) == 1
+    assert services.consultations_close_due(today=tomorrow) == 0
+    with scope(association=association):
+        ending.refresh_from_db()
+    assert ending.phase == "closed"
+
+
+def test_team_hides_a_proposal_and_answers_an_amendment(
+    client_for, presidente, association, consultation, make_members
+):
+    author, other = make_members(2)
+    with scope(association=association):
+        proposal = _propose(association, consultation, author)
+        amendment = services.amendment_propose(
+            association=association, acting_user=None, proposal=proposal, author=other, text="Mieux"
+        )
+    client = client_for(presidente)
+    base = {
+        "association_slug": association.slug,
+        "consultation_uuid": consultation.uuid,
+        "proposal_uuid": proposal.uuid,
+    }
+    page = client.get(reverse("governance:consultation_proposal", kwargs=base))
+    assert "Accept" in page.content.decode()
+    client.post(
+        reverse("governance:amendment_decide", kwargs=base | {"amendment_uuid": amendment.uuid}),
+        {"answer": "accept"},
+    )
+    client.post(reverse("governance:proposal_hide", kwargs=base), {"reason": ""})  # refused
+    with scopes_disabled():
+        proposal.refresh_from_db()
+        assert proposal.text == "Mieux" and proposal.status == "published"
+    client.post(reverse("governance:proposal_hide", kwargs=base), {"reason": "Doublon"})
+    with scopes_disabled():
+        proposal.refresh_from_db()
+    assert (proposal.status, proposal.hidden_reason) == ("hidden", "Doublon")

@@ -181,6 +181,28 @@ def consultation_set_phase(
     return consultation
 
 
+def consultations_close_due(today=None) -> int:
+    """Close the consultations whose last day (`ends_on`) has passed (any association)."""
+    from django_scopes import scope, scopes_disabled
+
+    today = today or timezone.localdate()
+    with scopes_disabled():
+        due = list(
+            Consultation.objects.select_related("association")
+            .filter(ends_on__lt=today)
+            .exclude(phase=Consultation.Phase.CLOSED)
+        )
+    for consultation in due:
+        with scope(association=consultation.association):
+            consultation_set_phase(
+                association=consultation.association,
+                acting_user=None,
+                consultation=consultation,
+                phase=Consultation.Phase.CLOSED,
+            )
+    return len(due)
+
+
 # --- Proposals ----------------------------------------------------------------------------
 
 

@@ -20,10 +20,16 @@ def convocations_send(assembly_id: int) -> int:
 
 @task()
 def decisions_tick() -> dict:
-    """Close the decisions whose deadline passed, remind those who have not answered."""
+    """Close the decisions whose deadline passed, remind those who have not answered;
+    close the consultations whose last day has passed."""
+    from .consultations import consultations_close_due
     from .decisions import decisions_close_due, decisions_remind
 
-    return {"closed": decisions_close_due(), "reminded": decisions_remind()}
+    return {
+        "closed": decisions_close_due(),
+        "reminded": decisions_remind(),
+        "consultations_closed": consultations_close_due(),
+    }
 
 
 @task()
