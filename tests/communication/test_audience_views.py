@@ -254,3 +254,11 @@ def test_outsider_gets_404(client_for, outsider, other_association, association,
         assert client.get(url(other_association, name, audience)).status_code == 404
     assert client.post(url(other_association, "audience_delete", audience)).status_code == 404
     assert client.post(url(other_association, "audience_duplicate", audience)).status_code == 404
+
+
+def test_list_search(client_for, presidente, association, audience):
+    client = client_for(presidente)
+    found = client.get(url(association, "audiences") + "?q=vois").content.decode()
+    assert "Voisins" in found
+    none = client.get(url(association, "audiences") + "?q=zzz").content.decode()
+    assert "No audience has this name" in none and "Voisins</strong>" not in none

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from essaim.core.pagination import paginate
+from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.people import segments
@@ -48,7 +48,11 @@ def _rules(association, definition) -> list[dict]:
 @require(CAPABILITY)
 def audience_list(request, association_slug: str):
     association = request.seat.association
-    page = paginate(request, audiences.audiences_of(association))
+    query = (request.GET.get("q") or "").strip()[:100]
+    found = audiences.audiences_of(association)
+    if query:
+        found = found.filter(name__icontains=query)
+    page = paginate(request, found)
     rows = []
     for audience in page.object_list:
         audience.association = association
@@ -62,7 +66,13 @@ def audience_list(request, association_slug: str):
     return render(
         request,
         "communication/audiences.html",
-        {"association": association, "page": page, "rows": rows},
+        {
+            "association": association,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "query_string": query_without_page(request),
+        },
     )
 
 
