@@ -219,6 +219,7 @@ def mailing_send(context: Context) -> Result:
     started = time.perf_counter()
     association = _association(user, recipients)
     out(f"{recipients} contacts ready in {time.perf_counter() - started:.1f} s.")
+    data.analyze()
     with scope(association=association):
         MailingSettings.objects.update_or_create(
             association=association, defaults={"messages_per_minute": 100_000}

@@ -210,8 +210,11 @@ def _consented(mailing: Mailing, persons):
                 newsletter_id=mailing.newsletter_id, status=Subscription.Status.SUBSCRIBED
             ).values("person_id")
         )
+    # The base manager, not the scoped one: the scope would add "association = …" to the
+    # subquery, and PostgreSQL, its statistics not yet aware of a fresh import, then scanned
+    # every consent of the association for each contact. `persons` is already scoped.
     latest = (
-        Consent.objects.filter(person=OuterRef("pk"), topic=mailing.topic)
+        Consent._base_manager.filter(person=OuterRef("pk"), topic=mailing.topic)
         .order_by("-recorded_at", "-id")
         .values("granted")[:1]
     )
