@@ -229,7 +229,12 @@ def _consent(association, params) -> Q:
     answer on the same topic (an anti-join on the index person, topic, -recorded_at)."""
     from .models import Consent
 
-    later = Consent.objects.filter(person_id=OuterRef("person_id"), topic=OuterRef("topic")).filter(
+    later = Consent.objects.filter(
+        association=association,
+        person_id=OuterRef("person_id"),
+        topic__in=params["topics"],
+        topic=OuterRef("topic"),
+    ).filter(
         Q(recorded_at__gt=OuterRef("recorded_at"))
         | Q(recorded_at=OuterRef("recorded_at"), pk__gt=OuterRef("pk"))
     )
