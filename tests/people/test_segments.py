@@ -328,3 +328,23 @@ def test_event_registrants(association):
     register(ag, c, "pending")
     assert persons(association, ("mobilisation.registered", {})) == {a, b}
     assert persons(association, ("mobilisation.registered", {"events": [str(ag.pk)]})) == {b}
+
+
+@pytest.mark.parametrize(
+    "criterion, params",
+    [
+        ("people.created", {"since": ["2026-01-01"]}),
+        ("people.created", {"since": {"y": 2026}}),
+        ("people.postcode", {"prefixes": ["75"]}),
+        ("people.tags", {"tags": [["1"]]}),
+        ("people.tags", {"tags": [{"id": 1}]}),
+        ("fundraising.total", {"amount": True}),
+        ("fundraising.total", {"amount": [10]}),
+        ("members.type", {"types": "x", "current_only": ["yes"]}),
+        ("people.consent", {"topics": None}),
+        ("people.has_email", "x"),
+    ],
+)
+def test_parameters_of_the_wrong_shape_are_clear_errors(association, criterion, params):
+    with pytest.raises(ValidationError):
+        clean_definition(association, {"include": [{"criterion": criterion, "params": params}]})

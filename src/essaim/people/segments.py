@@ -140,7 +140,10 @@ class Criterion:
             form_field = param.form_field(association, with_choices=check_choices)
             if not check_choices and param.kind in (CHOICE, MULTI):
                 form_field.valid_value = lambda v: True
-            if isinstance(value, dict | bool):
+            scalars = value if isinstance(value, list) and param.kind == MULTI else [value]
+            if (isinstance(value, list) and param.kind != MULTI) or any(
+                isinstance(v, dict | list | bool) for v in scalars
+            ):
                 raise ValidationError(
                     _("“%(criterion)s”, %(param)s: this value is not valid."),
                     params={"criterion": self.label, "param": param.label},
