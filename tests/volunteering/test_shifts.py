@@ -463,3 +463,31 @@ def test_organiser_cannot_put_a_contact_on_two_overlapping_shifts(
             shifts.signup_add(
                 association=association, acting_user=presidente, shift=two, person=person
             )
+
+
+@pytest.mark.parametrize("how", ["refused", "withdrawn"])
+def test_a_closed_application_frees_the_shifts_to_come(
+    make_shift, accepted, mission, presidente, how
+):
+    from essaim.volunteering.models import Application, ShiftSignup
+
+    coming, later = make_shift(days=2), make_shift(days=9)
+    user = accepted(mission)
+    signup(coming, user)
+    signup(later, user)
+    with scope(association=mission.association):
+        application = Application.objects.get(mission=mission, user=user)
+        if how == "refused":
+            services.application_decide(
+                association=mission.association,
+                acting_user=presidente,
+                application=application,
+                action="refuse",
+            )
+        else:
+            services.application_withdraw(user=user, application=application)
+        statuses = set(ShiftSignup.objects.filter(user=user).values_list("status", flat=True))
+    assert statuses == {"cancelled"}
+    for shift in (coming, later):
+        shift.refresh_from_db()
+        assert shift.taken == 0

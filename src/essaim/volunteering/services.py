@@ -573,6 +573,7 @@ def application_decide(
     if application.status not in allowed:
         raise ValidationError(_("This application cannot be changed this way now."))
     held = application.status in Application.HOLDS_PLACE
+    was_accepted = application.status == Application.Status.ACCEPTED
     now = timezone.now()
     application.status = target
     if application.answered_at is None:
@@ -587,6 +588,10 @@ def application_decide(
         _notify_applicant(application, target)
     if target == "refused" and held:
         _free_place(association, application.mission_id)
+    if target == "refused" and was_accepted:
+        from .shifts import signups_release
+
+        signups_release(application=application, acting_user=acting_user, now=now)
     responsiveness_refresh(association)
     return application
 
@@ -597,6 +602,7 @@ def application_withdraw(*, user, application: Application) -> Application:
     if application.status not in Application.OPEN:
         raise ValidationError(_("This application is already closed."))
     held = application.status in Application.HOLDS_PLACE
+    was_accepted = application.status == Application.Status.ACCEPTED
     application.status = Application.Status.WITHDRAWN
     application.decided_at = timezone.now()
     application.save(update_fields=["status", "decided_at", "updated_at"])
@@ -609,6 +615,10 @@ def application_withdraw(*, user, application: Application) -> Application:
     _notify_team(application, "volunteer_withdrawn")
     if held:
         _free_place(application.association, application.mission_id)
+    if was_accepted:
+        from .shifts import signups_release
+
+        signups_release(application=application, acting_user=user)
     return application
 
 

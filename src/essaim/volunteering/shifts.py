@@ -365,6 +365,38 @@ def _take_place(shift_id: int) -> bool:
     return bool(taken)
 
 
+def signups_release(*, application: Application, acting_user, now=None) -> int:
+    """An accepted application refused or withdrawn afterwards: the volunteer's sign-ups to
+    the mission's shifts still to come are cancelled and their places freed (past shifts
+    keep their attendance and hours). Returns how many were cancelled."""
+    if application.user_id is None:
+        return 0
+    now = now or timezone.now()
+    with scopes_disabled():
+        signups = list(
+            ShiftSignup.objects.select_for_update()
+            .filter(
+                shift__mission_id=application.mission_id,
+                user_id=application.user_id,
+                status=ShiftSignup.Status.SIGNED_UP,
+                shift__starts_at__gt=now,
+            )
+            .select_related("association")
+        )
+    for signup in signups:
+        signup.status = ShiftSignup.Status.CANCELLED
+        signup.cancelled_at = now
+        signup.save(update_fields=["status", "cancelled_at"])
+        _free_place(signup.shift_id)
+        audit_log(
+            association=signup.association,
+            actor=acting_user,
+            action="shift_signup.remove",
+            obj=signup,
+        )
+    return len(signups)
+
+
 def _free_place(shift_id: int) -> None:
     Shift.objects.filter(pk=shift_id, taken__gt=0).update(taken=F("taken") - 1)
 
