@@ -391,3 +391,18 @@ def test_edit_a_series_from_the_back_office(client_for, presidente, association)
         titles = list(Event.objects.filter(series=first.series).order_by("starts_at"))
     assert [e.title for e in titles] == ["Atelier", "Atelier réparation", "Atelier réparation"]
     assert timezone.localtime(titles[2].starts_at).hour == 19
+
+
+def test_menu_highlights_events_not_petitions(association):
+    from essaim.core import navigation
+
+    def current(url_name):
+        items = navigation.items_for(association, frozenset({"can_send_mailings"}), url_name)
+        return {item["key"] for item in items if item["current"]}
+
+    events_entry = current("mobilisation:events")
+    assert "petitions" not in events_entry and len(events_entry) == 1
+    assert "petitions" not in current("mobilisation:event_edit")
+    assert "petitions" not in current("mobilisation:action")
+    assert "petitions" in current("mobilisation:detail")
+    assert "petitions" in current("mobilisation:petitions")

@@ -14,7 +14,8 @@ class NavItem:
     capability: str | None  # None: every team member sees it
     order: int = 100
     section: str = "main"  # "main" (daily work) or "admin" (settings)
-    active_prefix: str = ""  # view names starting with this highlight the entry
+    # View names starting with this (or with one of these) highlight the entry.
+    active_prefix: str | tuple[str, ...] = ""
 
 
 _items: dict[str, NavItem] = {}

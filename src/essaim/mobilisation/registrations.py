@@ -31,7 +31,22 @@ navigation.register(
         url_name="mobilisation:petitions",
         capability="can_send_mailings",
         order=55,
-        active_prefix="mobilisation:",
+        # The petitions' own views (events and calls to action have their own entries).
+        active_prefix=tuple(
+            f"mobilisation:{name}"
+            for name in (
+                "petitions",
+                "create",
+                "detail",
+                "edit",
+                "export",
+                "pdf",
+                "news",
+                "fraud",
+                "reconcile",
+                "status",
+            )
+        ),
     )
 )
 
