@@ -16,6 +16,11 @@ from essaim.mobilisation.models import Petition, Signature
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _never_asked(monkeypatch):
+    monkeypatch.setattr(services, "_confirmations_asked", -1e9)
+
+
 def _confirmations() -> int:
     return OutboxEmail.objects.filter(kind="petition_confirm").count()
 

@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import random
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -351,20 +352,24 @@ def signature_sign(
     data = _clean_signature(fields)
     key = canonical_email(data["email"])
     ip_hash, subnet_hash = network_hashes(ip)
+    row = {
+        "association": association,
+        "petition": petition,
+        "email_canonical": key,
+        "departement": departement(data["postcode"]),
+        "updates": bool(updates),
+        "source": clean_source(source),
+        "ip_hash": ip_hash,
+        "subnet_hash": subnet_hash,
+        "name_folded": fold(f"{data['first_name']} {data['last_name']}")[:310],
+        **data,
+    }
     try:
-        with transaction.atomic():
-            Signature.objects.create(
-                association=association,
-                petition=petition,
-                email_canonical=key,
-                departement=departement(data["postcode"]),
-                updates=bool(updates),
-                source=clean_source(source),
-                ip_hash=ip_hash,
-                subnet_hash=subnet_hash,
-                name_folded=fold(f"{data['first_name']} {data['last_name']}")[:310],
-                **data,
-            )
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: the caller's transaction survives
+                Signature.objects.create(**row)
+        else:
+            Signature.objects.create(**row)  # one statement: no BEGIN/COMMIT round trips
         # The confirmation e-mail is written by the worker, in batches: a surge of signers
         # costs one INSERT each here (services.signature_confirmations_send).
         _confirmations_soon()
@@ -408,13 +413,21 @@ def confirmations_batch_seconds() -> float:
     return float(getattr(settings, "ESSAIM_PETITION_MAIL_BATCH_SECONDS", 1))
 
 
+_confirmations_asked = -1e9  # time.monotonic() when this process last asked
+
+
 def _confirmations_soon() -> None:
     """Ask the worker to queue the confirmation e-mails of new signatures: one task per
     batch period, however many signers. A signature that arrives while the task runs, after
     its last read, is picked up by the next task or by the sweep every minute (tasks.py)."""
     from .tasks import petition_confirmations_send
 
+    global _confirmations_asked
     seconds = confirmations_batch_seconds()
+    now = time.monotonic()
+    if seconds > 0 and now - _confirmations_asked < seconds:
+        return  # this process asked less than a period ago
+    _confirmations_asked = now
     if seconds <= 0 or cache.add("petition.confirmations.soon", 1, timeout=max(1, int(seconds))):
         # Not on_commit: the signature is committed already, or, inside an outer
         # transaction, the task row (database backend) commits with it.
