@@ -20,10 +20,13 @@ MODULES: tuple[str, ...] = (
     "receipts_pdf",
     "webhooks_replay",
     "votes_count",
+    "votes_cast",
     "petition_sign",
+    "mailing_send",
     "missions_search",
     "missions_for_you",
     "governance_checkin",
+    "audience_count",
 )
 
 

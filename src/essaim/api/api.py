@@ -14,9 +14,12 @@ from ninja import NinjaAPI, Router
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.throttling import AuthRateThrottle
 
+from .audiences import audience_router
 from .auth import TokenAuth
+from .communication import mailing_router, newsletter_router
+from .events import event_router
 from .fundraising import campaign_router, gift_router, receipt_router
-from .governance import assembly_router
+from .governance import assembly_router, vote_router
 from .imports import import_router
 from .members import join_router, membership_router, type_router
 from .mobilisation import petition_router
@@ -25,8 +28,10 @@ from .routers import association_router, person_router
 from .volunteering import (
     application_router as volunteer_application_router,
 )
-from .volunteering import catalogue_router, profile_router
+from .volunteering import catalogue_router, my_hours_router, my_shift_router, profile_router
+from .volunteering import hours_router as volunteer_hours_router
 from .volunteering import mission_router as volunteer_mission_router
+from .volunteering import shift_router as volunteer_shift_router
 
 
 class TokenRateThrottle(AuthRateThrottle):
@@ -152,11 +157,20 @@ api.add_router("/gifts", gift_router)
 api.add_router("/tax-receipts", receipt_router)
 api.add_router("/campaigns", campaign_router)
 api.add_router("/assemblies", assembly_router)
+api.add_router("/votes", vote_router)
 api.add_router("/petitions", petition_router)
+api.add_router("/events", event_router)
+api.add_router("/audiences", audience_router)
+api.add_router("/mailings", mailing_router)
+api.add_router("/newsletter-lists", newsletter_router)
 api.add_router("/volunteer-profile", profile_router)
 api.add_router("/missions", volunteer_mission_router)
 api.add_router("/mission-catalogue", catalogue_router)
 api.add_router("/volunteer-applications", volunteer_application_router)
+api.add_router("/volunteer-shifts", volunteer_shift_router)
+api.add_router("/volunteer-hours", volunteer_hours_router)
+api.add_router("/my-volunteer-shifts", my_shift_router)
+api.add_router("/my-volunteer-hours", my_hours_router)
 
 # Last, so that it matches only what no endpoint does: an unknown address under /api/v1/
 # answers in the API's error shape, not with the HTML page of the site.

@@ -8,4 +8,4 @@ class CommunicationConfig(AppConfig):
     verbose_name = _("Communication")
 
     def ready(self) -> None:
-        pass
+        from . import demo, privacy_entries, registrations, tasks  # noqa: F401

@@ -10,6 +10,7 @@ from essaim.core import dashboard, navigation
 from essaim.core.selectors import FIELD_LABELS, register_action_labels
 from essaim.people import panels
 
+from . import segments  # noqa: F401 (criteria of audiences)
 from .models import Campaign, FiscalSettings, Gift, RecurringGift
 
 register_action_labels(

@@ -88,5 +88,81 @@ def _quartier(context: dict) -> None:
                 is_resolution=resolution,
             )
 
+        _participation(quartier, presidente, members, board)
+
+
+def _participation(quartier, presidente, members, board) -> None:
+    """A consultation of the members with proposals, comments and supports, and a decision
+    of the board by consent, open for five more days."""
+    from . import consultations, decisions
+
+    if len(members) < 6:
+        return
+    consultation = consultations.consultation_create(
+        association=quartier,
+        acting_user=presidente,
+        title="Que faire du jardin partagé l'an prochain ?",
+        theme="Jardin",
+        description="Écrivez vos idées, soutenez celles des autres : "
+        "les plus soutenues seront présentées à l'assemblée générale.",
+        support_threshold=3,
+    )
+    ideas = (
+        ("Un composteur collectif", "Trois bacs près du portail, ouverts à tout le quartier."),
+        ("Une ruche pédagogique", "Avec l'apiculteur de la rue Oberkampf, visites le samedi."),
+        ("Des bancs à l'ombre", "Pour les voisins âgés qui viennent lire l'après-midi."),
+    )
+    proposals = [
+        consultations.proposal_create(
+            association=quartier,
+            acting_user=None,
+            consultation=consultation,
+            author=members[index],
+            title=title,
+            text=text,
+        )
+        for index, (title, text) in enumerate(ideas)
+    ]
+    for person in members[3:6]:
+        consultations.proposal_support(
+            association=quartier, acting_user=None, proposal=proposals[0], person=person
+        )
+    consultations.proposal_support(
+        association=quartier, acting_user=None, proposal=proposals[1], person=members[4]
+    )
+    consultations.comment_add(
+        association=quartier,
+        acting_user=None,
+        proposal=proposals[1],
+        author=members[5],
+        text="Attention aux enfants allergiques : prévoir un panneau.",
+    )
+    consultations.amendment_propose(
+        association=quartier,
+        acting_user=None,
+        proposal=proposals[2],
+        author=members[4],
+        text="Deux bancs à l'ombre du tilleul, et une table pour les goûters.",
+        reason="Les familles aussi en profiteraient.",
+    )
+    seated = list(board.seats.select_related("person").order_by("id"))
+    decision = decisions.decision_create(
+        association=quartier,
+        acting_user=presidente,
+        title="Acheter un barnum pour les fêtes de quartier",
+        text="Un barnum de 6 × 3 m (450 €), pour ne plus dépendre de la mairie.",
+        deadline=timezone.now() + dt.timedelta(days=5),
+        body=board,
+        proposer=seated[0].person if seated else None,
+    )
+    for seat, position in zip(seated[:3], ("agree", "agree", "abstain"), strict=False):
+        decisions.decision_answer(
+            association=quartier,
+            acting_user=None,
+            decision=decision,
+            person=seat.person,
+            position=position,
+        )
+
 
 demo.register("governance", _quartier, order=40)

@@ -450,3 +450,568 @@ class Proxy(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.giver} → {self.holder}"
+
+
+# Consultations and decisions ----------------------------------------------------------------
+
+
+class Consultation(BaseModel):
+    """A question put to all members or to one body (Decidim-like): members write proposals,
+    comment, support them and amend them; a proposal reaching the support threshold is
+    retained for the team or the assembly. Phases: proposals → support → closed."""
+
+    class Phase(models.TextChoices):
+        PROPOSALS = "proposals", _("proposals open")
+        SUPPORT = "support", _("support")
+        CLOSED = "closed", _("closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    body = models.ForeignKey(
+        Body,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name=_("asked to"),
+        help_text=_("Empty: all members with voting rights."),
+    )
+    title = models.CharField(_("question"), max_length=200)
+    theme = models.CharField(_("theme"), max_length=100, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    phase = models.CharField(
+        _("phase"), max_length=10, choices=Phase.choices, default=Phase.PROPOSALS
+    )
+    support_threshold = models.PositiveIntegerField(
+        _("supports needed"),
+        null=True,
+        blank=True,
+        help_text=_("A proposal with this many supports is retained. Empty: no count."),
+    )
+    support_share = models.CharField(
+        _("share of members needed"),
+        max_length=20,
+        blank=True,
+        help_text=_("Or a share of the members asked, for example 10 %. Empty: none."),
+    )
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["association", "-created_at"], name="consultation_assoc_new")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ConsultationProposal(BaseModel):
+    """A member's proposal in a consultation; `support_count` is kept by the service under a
+    lock, the supports themselves are unique per member."""
+
+    class Status(models.TextChoices):
+        PUBLISHED = "published", _("published")
+        RETAINED = "retained", _("retained")
+        HIDDEN = "hidden", _("hidden by the team")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    consultation = models.ForeignKey(
+        Consultation, on_delete=models.CASCADE, related_name="proposals"
+    )
+    author = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="consultation_proposals"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("proposal"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PUBLISHED)
+    support_count = models.PositiveIntegerField(default=0)
+    retained_at = models.DateTimeField(null=True, blank=True)
+    hidden_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    search_text = models.TextField(blank=True, editable=False)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("proposal")
+        verbose_name_plural = _("proposals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["consultation", "-support_count"], name="cproposal_support"),
+            models.Index(fields=["consultation", "-created_at"], name="cproposal_new"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ProposalSupport(models.Model):
+    """One member supports one proposal, once (unique)."""
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(
+        ConsultationProposal, on_delete=models.CASCADE, related_name="supports"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="proposal_supports")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("support")
+        verbose_name_plural = _("supports")
+        constraints = [
+            models.UniqueConstraint(fields=["proposal", "person"], name="proposal_support_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.proposal_id} ← {self.person_id}"
+
+
+class ProposalComment(BaseModel):
+    """A comment on a proposal; an answer to a comment (`parent`) is one level deep only."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(
+        ConsultationProposal, on_delete=models.CASCADE, related_name="comments"
+    )
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies"
+    )
+    author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="proposal_comments")
+    text = models.TextField(_("comment"))
+    hidden_reason = models.CharField(_("reason"), max_length=300, blank=True)
+    hidden_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+
+
+class ProposalAmendment(BaseModel):
+    """A change to a proposal suggested by a member; its author or the team accepts it
+    (the proposal's text becomes the amendment's) or rejects it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for an answer")
+        ACCEPTED = "accepted", _("accepted")
+        REJECTED = "rejected", _("rejected")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    proposal = models.ForeignKey(
+        ConsultationProposal, on_delete=models.CASCADE, related_name="amendments"
+    )
+    author = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="proposal_amendments")
+    text = models.TextField(_("amended text"))
+    reason = models.CharField(_("why"), max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        ordering = ["created_at", "id"]
+
+
+class Decision(BaseModel):
+    """An asynchronous decision (Loomio-like) in a body or among all members: a proposal
+    discussed until a deadline, answered by consent (agree / abstain / disagree / block)
+    or by a poll (single choice or approval). The proposer writes the outcome at close."""
+
+    class Process(models.TextChoices):
+        CONSENT = "consent", _("consent (agree, abstain, disagree, block)")
+        SINGLE = "single", _("poll: one choice")
+        APPROVAL = "approval", _("poll: approve as many as you like")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    body = models.ForeignKey(
+        Body,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="decisions",
+        verbose_name=_("decided by"),
+        help_text=_("Empty: all members with voting rights."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("proposal"))
+    process = models.CharField(
+        _("how to answer"), max_length=10, choices=Process.choices, default=Process.CONSENT
+    )
+    options = models.JSONField(_("options"), default=list, blank=True)
+    secret = models.BooleanField(
+        _("secret answers"),
+        default=False,
+        help_text=_("Only the counts are shown, not who answered what."),
+    )
+    deadline = models.DateTimeField(_("deadline"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    proposer = models.ForeignKey(
+        Person,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="decisions_proposed",
+        verbose_name=_("proposer"),
+    )
+    outcome = models.TextField(_("outcome"), blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "deadline"], name="decision_open_deadline")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DecisionAnswer(BaseModel):
+    """One member's answer to a decision (changeable until the deadline; one per member)."""
+
+    class Position(models.TextChoices):
+        AGREE = "agree", _("agree")
+        ABSTAIN = "abstain", _("abstain")
+        DISAGREE = "disagree", _("disagree")
+        BLOCK = "block", _("block")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="answers")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="decision_answers")
+    position = models.CharField(max_length=8, choices=Position.choices, blank=True)
+    choices = models.JSONField(default=list, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("answer")
+        verbose_name_plural = _("answers")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "person"], name="decision_answer_once"),
+        ]
+
+
+class DigestPreference(BaseModel):
+    """How often a member hears about consultations and decisions (default: daily)."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("once a day at most")
+        WEEKLY = "weekly", _("once a week")
+        NEVER = "never", _("never")
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="digest_preference"
+    )
+    frequency = models.CharField(
+        _("summary e-mail"), max_length=8, choices=Frequency.choices, default=Frequency.DAILY
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("summary e-mail preference")
+        verbose_name_plural = _("summary e-mail preferences")
+
+
+class DigestSent(models.Model):
+    """One summary e-mail to one member for one period ("2026-11-27" or "2026-W48"): the
+    unique (person, period) is what makes a second run of the same day send nothing."""
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="digests")
+    period = models.CharField(max_length=10)
+    items = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    outbox_email = models.ForeignKey(
+        "core.OutboxEmail", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("summary e-mail sent")
+        verbose_name_plural = _("summary e-mails sent")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "period"], name="digest_once_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.period}"
+
+
+# Minutes ------------------------------------------------------------------------------------
+
+
+def minutes_upload_to(instance: "Minutes", filename: str) -> str:
+    # Outside the public media: read through views that check who asks.
+    return f"governance/{instance.association.uuid}/minutes-{secrets.token_hex(16)}.pdf"
+
+
+class Minutes(BaseModel):
+    """The procès-verbal of an assembly. A draft's texts are edited; its figures are read
+    from the assembly each time. Freezing writes the PDF, its SHA-256 and the figures; a
+    frozen version never changes: a correction is a new version pointing to it."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        FROZEN = "frozen", _("final (frozen)")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="minutes")
+    version = models.PositiveSmallIntegerField(default=1)
+    previous = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    chair_name = models.CharField(_("chair of the meeting"), max_length=200, blank=True)
+    secretary_name = models.CharField(_("secretary of the meeting"), max_length=200, blank=True)
+    opening_text = models.TextField(_("opening"), blank=True)
+    item_texts = models.JSONField(default=dict, blank=True)  # {agenda item uuid: text}
+    closing_text = models.TextField(_("closing"), blank=True)
+    correction_note = models.TextField(_("what this version corrects"), blank=True)
+    figures = models.JSONField(default=dict, blank=True)  # frozen with the PDF
+    pdf = models.FileField(upload_to=minutes_upload_to, max_length=255, blank=True)
+    # SHA-256 of the PDF file (check a download with `sha256sum`), and of the minutes' text
+    # and figures (canonical JSON), printed in the PDF's footer: a file cannot hold its own hash.
+    sha256 = models.CharField(max_length=64, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    frozen_at = models.DateTimeField(null=True, blank=True)
+    frozen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("minutes")
+        verbose_name_plural = _("minutes")
+        ordering = ["assembly", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["assembly", "version"], name="minutes_version_once"),
+            models.UniqueConstraint(
+                fields=["assembly"],
+                condition=models.Q(status="draft"),
+                name="minutes_one_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.assembly} v{self.version}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status == self.Status.FROZEN
+
+
+# Votes
+#
+# A vote (scrutin) on an agenda item, or standalone (a body's vote, an online vote without a
+# meeting). Who voted (`RollEntry`, the roll: émargement) and what was voted (`Ballot`, the
+# box: urne) are two tables with no link at all for a secret vote: no foreign key between
+# them, no timestamp on a ballot, a ballot's key is a random UUID (no integer id whose order
+# would follow the roll's), and at closing the box is rewritten in a random order before it
+# is hash-chained (`votes.vote_close`): the physical order of the rows and the PostgreSQL
+# transaction ids (xmin) of the casting no longer say anything either. See ballot_box.py.
+
+
+class VoteMethod(models.TextChoices):
+    YES_NO = "yes_no", _("yes / no / abstain")
+    SINGLE = "single", _("single choice")
+    APPROVAL = "approval", _("approval (several choices)")
+    RANKED = "ranked", _("ranking (Condorcet, Schulze method)")
+    JUDGMENT = "judgment", _("majority judgment (grades)")
+    SCORE = "score", _("score")
+
+
+class Vote(BaseModel):
+    """One vote: its question, method, options, who may vote, and its sealed result."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("being prepared")
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+        PUBLISHED = "published", _("results published")
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    assembly = models.ForeignKey(
+        Assembly, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem, on_delete=models.SET_NULL, null=True, blank=True, related_name="votes"
+    )
+    body = models.ForeignKey(
+        Body, on_delete=models.SET_NULL, null=True, blank=True, related_name="votes"
+    )
+    title = models.CharField(_("question"), max_length=200)
+    description = models.TextField(_("explanation"), blank=True)
+    method = models.CharField(
+        _("voting method"), max_length=10, choices=VoteMethod.choices, default=VoteMethod.YES_NO
+    )
+    majority = models.CharField(
+        _("majority"), max_length=12, choices=Majority.choices, default=Majority.SIMPLE
+    )
+    majority_custom = models.CharField(_("share needed"), max_length=20, blank=True)
+    secret = models.BooleanField(_("secret ballot"), default=True)
+    weighted = models.BooleanField(_("weighted votes"), default=False)
+    max_score = models.PositiveSmallIntegerField(_("highest score"), default=5)
+    grades = models.JSONField(default=list, blank=True)
+    opens_at = models.DateTimeField(_("opens at"), null=True, blank=True)
+    closes_at = models.DateTimeField(_("closes at"), null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # Sealed at closing: the number of ballots and the last hash of the chain.
+    ballot_count = models.PositiveIntegerField(default=0)
+    final_hash = models.CharField(max_length=64, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("vote")
+        verbose_name_plural = _("votes")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["association", "status"], name="vote_assoc_status")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.status in (self.Status.CLOSED, self.Status.PUBLISHED)
+
+
+class VoteOption(models.Model):
+    """A choice of a vote (not for yes/no); `key` is what ballots and exports name it by."""
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="options")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=8)
+    position = models.PositiveSmallIntegerField(default=0)
+    label = models.CharField(_("option"), max_length=200)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("option")
+        verbose_name_plural = _("options")
+        ordering = ["vote", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "key"], name="voteoption_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class RollEntry(models.Model):
+    """The roll (émargement): `represented` has voted, through `voter` (the same person,
+    or the holder of their proxy). One row per represented person and vote, enforced by
+    the database: a second ballot for the same person is refused even under concurrency.
+
+    No timestamp and no link to the ballot. `public_choice` holds the choice only for a
+    public vote (the law makes it public); it stays empty for a secret one."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        PAPER = "paper", _("paper")
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="roll")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    represented = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    voter = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    weight = models.PositiveIntegerField(default=1)
+    public_choice = models.JSONField(null=True, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("roll entry")
+        verbose_name_plural = _("roll entries")
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "represented"], name="roll_one_per_person"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} ← {self.represented_id}"
+
+
+class Ballot(models.Model):
+    """A ballot in the box: what was voted, never by whom.
+
+    The key is a random UUID (rewritten at closing, in a random order); no timestamp; no
+    foreign key to the roll nor to a person. `receipt_hash` is the SHA-256 of the voter's
+    receipt code (empty for a paper ballot); `position` and `chain_hash` are set when the
+    box is sealed at closing (ballot_box.chain)."""
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("online")
+        PAPER = "paper", _("paper")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="ballots")
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    weight = models.PositiveIntegerField(default=1)
+    choice = models.JSONField(null=True, blank=True)
+    receipt_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("ballot")
+        verbose_name_plural = _("ballots")
+        ordering = ["vote", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vote", "position"],
+                condition=models.Q(position__isnull=False),
+                name="ballot_unique_position",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vote_id} #{self.position or '?'}"

@@ -161,3 +161,224 @@ registry.register(
         order=615,
     )
 )
+
+
+# --- Consultations, decisions and summary e-mails ----------------------------------------------
+
+DIGEST_RETENTION = dt.timedelta(days=90)
+
+
+def _participation_export(person) -> list[dict]:
+    from .models import (
+        ConsultationProposal,
+        DecisionAnswer,
+        ProposalAmendment,
+        ProposalComment,
+        ProposalSupport,
+    )
+
+    rows = [
+        {
+            "consultation": p.consultation.title,
+            "proposal": p.title,
+            "text": p.text,
+            "date": p.created_at.isoformat(),
+        }
+        for p in ConsultationProposal.objects.filter(author=person).select_related("consultation")
+    ]
+    rows += [
+        {"proposal_supported": s.proposal.title, "date": s.created_at.isoformat()}
+        for s in ProposalSupport.objects.filter(person=person).select_related("proposal")
+    ]
+    rows += [
+        {"comment_on": c.proposal.title, "comment": c.text, "date": c.created_at.isoformat()}
+        for c in ProposalComment.objects.filter(author=person).select_related("proposal")
+    ]
+    rows += [
+        {"amendment_to": a.proposal.title, "amendment": a.text, "status": a.status}
+        for a in ProposalAmendment.objects.filter(author=person).select_related("proposal")
+    ]
+    rows += [
+        {
+            "decision": a.decision.title,
+            "answer": a.position or a.choices,
+            "reason": a.reason,
+            "date": a.updated_at.isoformat(),
+        }
+        for a in DecisionAnswer.objects.filter(person=person).select_related("decision")
+    ]
+    return rows
+
+
+def _participation_erase(person) -> None:
+    from .models import DecisionAnswer, ProposalComment
+
+    # Comments and reasons are free text about the member's views: deleted. Proposals,
+    # amendments, supports and answers stay, attached to the anonymised record, so that the
+    # counts and the texts a consultation or decision rested on never change.
+    ProposalComment.objects.filter(author=person, replies__isnull=True).delete()
+    ProposalComment.objects.filter(author=person).update(
+        text="", hidden_reason="", hidden_at=timezone.now()
+    )
+    DecisionAnswer.objects.filter(person=person).update(reason="")
+
+
+registry.register(
+    PrivacyEntry(
+        key="consultations_decisions",
+        label=_("Consultations and decisions"),
+        data=_(
+            "Your proposals, amendments, comments and supports in consultations; your answers "
+            "to decisions (agree, abstain, disagree, block or your choice) and their reasons."
+        ),
+        purpose=_("Letting members take part in the association's decisions between meetings."),
+        legal_basis=_("Membership contract (statutes)."),
+        retention=_(
+            "As long as the association keeps the consultation or decision. On erasure your "
+            "comments and reasons are deleted; proposals, supports and answers stay attached to "
+            "an anonymous record so that past counts never change."
+        ),
+        models=(
+            "governance.ConsultationProposal",
+            "governance.ProposalSupport",
+            "governance.ProposalComment",
+            "governance.ProposalAmendment",
+            "governance.DecisionAnswer",
+            "governance.Decision",
+        ),
+        export_person=_participation_export,
+        erase_person=_participation_erase,
+        order=620,
+    )
+)
+
+
+def _digest_export(person) -> list[dict]:
+    from .models import DigestPreference, DigestSent
+
+    rows = [
+        {"summary_email": pref.frequency} for pref in DigestPreference.objects.filter(person=person)
+    ]
+    rows += [
+        {"summary_sent_for": d.period, "items": d.items}
+        for d in DigestSent.objects.filter(person=person)
+    ]
+    return rows
+
+
+def _digest_erase(person) -> None:
+    from .models import DigestPreference, DigestSent
+
+    DigestPreference.objects.filter(person=person).delete()
+    DigestSent.objects.filter(person=person).delete()
+
+
+def _digest_retention(now: dt.datetime) -> int:
+    from .models import DigestSent
+
+    return DigestSent.objects.filter(created_at__lt=now - DIGEST_RETENTION).delete()[0]
+
+
+registry.register(
+    PrivacyEntry(
+        key="governance_digests",
+        label=_("Summary e-mails of consultations and decisions"),
+        data=_("How often you want the summary e-mail, and which periods it was sent for."),
+        purpose=_("Sending at most one summary per day or per week, never twice."),
+        legal_basis=_("Membership contract (statutes); your choice in your space."),
+        retention=_("The record of each summary sent: 90 days. Your choice: until you change it."),
+        models=("governance.DigestPreference", "governance.DigestSent"),
+        export_person=_digest_export,
+        erase_person=_digest_erase,
+        apply_retention=_digest_retention,
+        order=625,
+    )
+)
+
+
+registry.register(
+    PrivacyEntry(
+        key="governance_writers",
+        label=_("Consultations opened and minutes made final"),
+        data=_("Which team member opened each consultation and made each minutes final."),
+        purpose=_("Knowing who in the team answers for a consultation or for the minutes."),
+        legal_basis=_("Legitimate interest of the association (running its organisation)."),
+        retention=_(
+            "As long as the consultation or the minutes; the link to the account goes when "
+            "the account is deleted."
+        ),
+        models=("governance.Consultation", "governance.Minutes"),
+        order=630,
+    )
+)
+
+
+# --- Votes ----------------------------------------------------------------------------------
+# The roll (RollEntry: who voted, for whom, how) is personal data. The ballots of a secret
+# vote are not: nothing links them to anyone (see governance/votes.py), so an export never
+# contains them and an erasure never touches them.
+
+VOTE_ROLL_RETENTION = dt.timedelta(days=5 * 366)
+
+
+def _vote_roll_export(person) -> list[dict]:
+    from .models import RollEntry
+
+    entries = (
+        RollEntry.objects.filter(represented=person) | RollEntry.objects.filter(voter=person)
+    ).select_related("vote", "voter", "represented")
+    return [
+        {
+            "vote": entry.vote.title,
+            "date": entry.vote.opened_at.isoformat() if entry.vote.opened_at else "",
+            "how": entry.channel,
+            "voted_by_proxy_holder": str(entry.voter)
+            if entry.represented_id == person.pk and entry.voter_id != person.pk
+            else "",
+            "voted_for": str(entry.represented)
+            if entry.voter_id == person.pk and entry.represented_id != person.pk
+            else "",
+            # A public vote's choice is public; a secret vote's is known to nobody.
+            "choice": entry.public_choice if not entry.vote.secret else "",
+        }
+        for entry in entries
+    ]
+
+
+def _vote_roll_erase(person) -> None:
+    """Nothing to do on the roll: its entries stay attached to the anonymised contact, so the
+    number of voters of a past vote never changes; the ballots are linked to nobody and are
+    neither read nor changed."""
+
+
+def _vote_roll_retention(now: dt.datetime) -> int:
+    from .models import RollEntry
+
+    return RollEntry.objects.filter(vote__closed_at__lt=now - VOTE_ROLL_RETENTION).delete()[0]
+
+
+registry.register(
+    PrivacyEntry(
+        key="votes_roll",
+        label=_("Votes: the roll of who voted"),
+        data=_(
+            "The votes you took part in, online or on paper, and the member who voted for you "
+            "with your proxy (or for whom you voted). For a public vote, your choice. For a "
+            "secret vote, what you voted is stored nowhere near your name: nobody can find it."
+        ),
+        purpose=_(
+            "One ballot per member and per proxy; proving who took part in a decision (minutes)."
+        ),
+        legal_basis=_("Membership contract (statutes); legitimate interest (proof of the vote)."),
+        retention=_(
+            "Five years after the vote (the time a decision can be challenged), then deleted. "
+            "After an erasure the entries stay attached to an anonymous record; the ballots, "
+            "linked to nobody, never change."
+        ),
+        models=("governance.RollEntry",),
+        export_person=_vote_roll_export,
+        erase_person=_vote_roll_erase,
+        apply_retention=_vote_roll_retention,
+        order=620,
+    )
+)

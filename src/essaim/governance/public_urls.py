@@ -6,11 +6,26 @@ them to the team): each view finds its association and enters its scope itself."
 
 from django.urls import path
 
-from . import public_views
+from . import consultation_views, decision_views, public_views, vote_views
 
 app_name = "governance_public"
 
 urlpatterns = [
+    path("account/votes/", vote_views.my_votes, name="my_votes"),
+    path("account/votes/<uuid:vote_uuid>/", vote_views.ballot, name="ballot"),
+    path("votes/<uuid:vote_uuid>/", vote_views.public_vote, name="vote"),
+    path(
+        "votes/<uuid:vote_uuid>/export.json",
+        vote_views.public_vote_export,
+        {"fmt": "json"},
+        name="vote_export_json",
+    ),
+    path(
+        "votes/<uuid:vote_uuid>/export.csv",
+        vote_views.public_vote_export,
+        {"fmt": "csv"},
+        name="vote_export_csv",
+    ),
     path("account/assemblies/", public_views.portal, name="portal"),
     path(
         "account/assemblies/<uuid:assembly_uuid>/proxy/",
@@ -33,4 +48,32 @@ urlpatterns = [
         name="portal_document",
     ),
     path("assemblies/presence/<str:token>/", public_views.presence, name="presence"),
+    path("account/participation/", decision_views.participation, name="participation"),
+    path(
+        "account/consultations/<uuid:consultation_uuid>/",
+        consultation_views.member_consultation,
+        name="consultation",
+    ),
+    path(
+        "account/proposals/<uuid:proposal_uuid>/",
+        consultation_views.member_proposal,
+        name="proposal",
+    ),
+    path(
+        "account/proposals/<uuid:proposal_uuid>/support/",
+        consultation_views.member_support,
+        name="proposal_support",
+    ),
+    path(
+        "account/proposals/<uuid:proposal_uuid>/amendments/<uuid:amendment_uuid>/",
+        consultation_views.member_amendment_decide,
+        name="amendment_decide",
+    ),
+    path(
+        "account/decisions/<uuid:decision_uuid>/", decision_views.member_decision, name="decision"
+    ),
+    path(
+        "account/minutes/<uuid:minutes_uuid>/pv.pdf", decision_views.member_minutes, name="minutes"
+    ),
+    path("digests/stop/<str:token>/", decision_views.digest_stop, name="digest_stop"),
 ]

@@ -26,6 +26,28 @@ register_action_labels(
         "assembly.close": _("General meeting closed"),
         "proxy.give": _("Proxy given"),
         "proxy.revoke": _("Proxy revoked"),
+        "consultation.create": _("Consultation opened"),
+        "consultation.phase": _("Consultation moved to its next phase"),
+        "proposal.create": _("Proposal written"),
+        "proposal.support": _("Proposal supported"),
+        "proposal.retain": _("Proposal retained (support threshold reached)"),
+        "proposal.hide": _("Proposal hidden by the team"),
+        "proposal.comment": _("Comment on a proposal"),
+        "proposal.comment_hide": _("Comment hidden by the team"),
+        "proposal.amend": _("Amendment suggested"),
+        "proposal.amendment_accept": _("Amendment accepted"),
+        "proposal.amendment_reject": _("Amendment rejected"),
+        "decision.create": _("Decision opened"),
+        "decision.answer": _("Answer to a decision"),
+        "decision.answer_change": _("Answer to a decision changed"),
+        "decision.close": _("Decision closed"),
+        "decision.outcome": _("Outcome of a decision written"),
+        "decision.remind": _("Reminder sent for a decision"),
+        "digest.preference": _("Summary e-mail preference changed"),
+        "minutes.create": _("Minutes started"),
+        "minutes.update": _("Minutes draft edited"),
+        "minutes.freeze": _("Minutes made final (PDF)"),
+        "minutes.correct": _("Corrected version of the minutes started"),
     }
 )
 for _name in (
@@ -91,4 +113,18 @@ dashboard.register_step(
         capability="can_run_votes",
         order=60,
     )
+)
+
+register_action_labels(
+    {
+        "vote.create": _("Vote prepared"),
+        "vote.open": _("Vote opened"),
+        "vote.delete": _("Vote removed"),
+        "vote.cast": _("Ballot cast (who voted, never what)"),
+        "vote.paper_roll": _("Paper voter marked on the roll"),
+        "vote.paper_ballots": _("Paper ballots added to the ballot box"),
+        "vote.close": _("Vote closed and ballot box sealed"),
+        "vote.verify": _("Ballot box verified"),
+        "vote.publish": _("Vote result published"),
+    }
 )

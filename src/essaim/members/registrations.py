@@ -7,6 +7,7 @@ from essaim.core import dashboard, navigation
 from essaim.core.selectors import register_action_labels
 from essaim.people import panels
 
+from . import segments  # noqa: F401 (criteria of audiences)
 from .models import MembershipType
 from .selectors import member_count, memberships_of
 

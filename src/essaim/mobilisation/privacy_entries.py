@@ -181,3 +181,163 @@ registry.register(
         order=471,
     )
 )
+
+
+# --- Event registrations and check-in -----------------------------------------------------
+
+REGISTRATION_PENDING_RETENTION = dt.timedelta(days=30)
+REGISTRATION_RETENTION = dt.timedelta(days=365)  # after the event ends
+COMPLETION_RETENTION = dt.timedelta(days=730)
+
+
+def _registrations_of(person):
+    from .canonical import canonical_email
+    from .models import Registration
+
+    rows = Registration.objects.filter(association_id=person.association_id, person=person)
+    if person.email:
+        rows = rows | Registration.objects.filter(
+            association_id=person.association_id, email_canonical=canonical_email(person.email)
+        )
+    return rows
+
+
+def _anonymise_registrations(rows) -> int:
+    return rows.filter(erased_at__isnull=True).update(
+        first_name="",
+        last_name="",
+        email="",
+        email_canonical=Concat(Value("~"), F("uuid")),
+        user=None,
+        person=None,
+        source="",
+        erased_at=timezone.now(),
+    )
+
+
+def _export_registrations(person) -> list[dict]:
+    return [
+        {
+            "event": r.event.title,
+            "starts_at": r.event.starts_at.isoformat(),
+            "first_name": r.first_name,
+            "last_name": r.last_name,
+            "email": r.email,
+            "guests": r.guests,
+            "agreed_to_news": r.news,
+            "source": r.source,
+            "status": r.status,
+            "registered_at": r.created_at.isoformat(),
+            "checked_in_at": r.checked_in_at.isoformat() if r.checked_in_at else "",
+        }
+        for r in _registrations_of(person).select_related("event")
+    ]
+
+
+def _erase_registrations(person) -> None:
+    from .models import Registration
+
+    rows = _registrations_of(person)
+    rows.filter(status=Registration.Status.PENDING).delete()
+    # Kept, anonymous: the places stay counted and the attendance figures stay true.
+    _anonymise_registrations(_registrations_of(person))
+
+
+def _registrations_retention(now: dt.datetime) -> int:
+    from .models import Registration
+
+    touched = Registration.objects.filter(
+        status=Registration.Status.PENDING,
+        created_at__lt=now - REGISTRATION_PENDING_RETENTION,
+    ).delete()[0]
+    touched += _anonymise_registrations(
+        Registration.objects.filter(event__ends_at__lt=now - REGISTRATION_RETENTION)
+    )
+    return touched
+
+
+registry.register(
+    PrivacyEntry(
+        key="event_registrations",
+        label=_("Event registrations and check-in"),
+        data=_(
+            "First and last name, e-mail address, number of guests of each registrant; whether "
+            "they agreed to receive news; the share link they came from; their place or rank "
+            "on the waiting list; the time the team checked them in at the door."
+        ),
+        purpose=_(
+            "Managing places and the waiting list, confirming registrations by e-mail, sending "
+            "the reminder and the online link, checking people in, counting attendance."
+        ),
+        legal_basis=_("Consent of the registrant (they register and confirm by e-mail)."),
+        retention=_(
+            "Registrations never confirmed: 30 days. Others: one year after the event, then "
+            "they stay counted without name or address."
+        ),
+        models=("mobilisation.Registration",),
+        export_person=_export_registrations,
+        erase_person=_erase_registrations,
+        apply_retention=_registrations_retention,
+        order=472,
+    )
+)
+
+
+def _completions_of(person):
+    from .canonical import canonical_email
+    from .models import ActionCompletion
+
+    rows = ActionCompletion.objects.filter(association_id=person.association_id, person=person)
+    if person.email:
+        rows = rows | ActionCompletion.objects.filter(
+            association_id=person.association_id, email_canonical=canonical_email(person.email)
+        )
+    return rows
+
+
+def _anonymise_completions(rows) -> int:
+    return rows.exclude(name="", email="", person=None).update(
+        name="", email="", email_canonical="", person=None
+    )
+
+
+def _export_completions(person) -> list[dict]:
+    return [
+        {
+            "action": c.action.title,
+            "name": c.name,
+            "email": c.email,
+            "source": c.source,
+            "done_at": c.created_at.isoformat(),
+        }
+        for c in _completions_of(person).select_related("action")
+    ]
+
+
+def _completions_retention(now: dt.datetime) -> int:
+    from .models import ActionCompletion
+
+    return _anonymise_completions(
+        ActionCompletion.objects.filter(created_at__lt=now - COMPLETION_RETENTION)
+    )
+
+
+registry.register(
+    PrivacyEntry(
+        key="action_completions",
+        label=_("Calls to action completed"),
+        data=_(
+            "The name and e-mail address a person gives (both optional) when they say they did "
+            "an action (shared a page, wrote to an addressee, registered to an event), and the "
+            "share link they came from."
+        ),
+        purpose=_("Counting who took part, once per person, and thanking them."),
+        legal_basis=_("Consent of the person (they fill the form)."),
+        retention=_("Two years, then the completion stays counted without name or address."),
+        models=("mobilisation.ActionCompletion",),
+        export_person=_export_completions,
+        erase_person=lambda person: _anonymise_completions(_completions_of(person)),
+        apply_retention=_completions_retention,
+        order=473,
+    )
+)

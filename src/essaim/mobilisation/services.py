@@ -525,26 +525,40 @@ def signature_confirm(*, signature: Signature) -> str:
 
 
 def _signer_person(association: Association, signature: Signature) -> Person:
+    return contact_person(
+        association=association,
+        first_name=signature.first_name,
+        last_name=signature.last_name,
+        email=signature.email,
+        postcode=signature.postcode,
+    )
+
+
+def contact_person(
+    *, association: Association, first_name: str, last_name: str, email: str, postcode: str = ""
+) -> Person:
+    """The association's contact with this e-mail address, created when there is none (petition
+    signers, event registrants, people who completed a call to action)."""
     person = (
         Person.objects.filter(
-            association=association, email_folded=fold(signature.email), erased_at__isnull=True
+            association=association, email_folded=fold(email), erased_at__isnull=True
         )
         .order_by("id")
         .first()
     )
     if person is not None:
-        if not person.postcode and signature.postcode:
-            person.postcode = signature.postcode
+        if not person.postcode and postcode and len(postcode) <= 10:
+            person.postcode = postcode
             person.save(update_fields=["postcode", "updated_at"])
         return person
     return people_services.person_create(
         association=association,
         acting_user=None,
         source=Person.Source.ONLINE,
-        first_name=signature.first_name,
-        last_name=signature.last_name,
-        email=signature.email,
-        postcode=signature.postcode if len(signature.postcode) <= 10 else "",
+        first_name=first_name,
+        last_name=last_name,
+        email=email,
+        postcode=postcode if len(postcode) <= 10 else "",
     )
 
 

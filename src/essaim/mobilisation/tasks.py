@@ -38,3 +38,14 @@ scheduler.register("mobilisation_petitions_reconcile", petitions_reconcile, minu
 # The safety net of petition_confirmations_send: a signature that came in while the task
 # was finishing gets its e-mail within a minute.
 scheduler.register("mobilisation_petition_confirmations", petition_confirmations_send, minutes=1)
+
+
+@task()
+def events_remind() -> None:
+    """E-mail the registrants of events starting within their reminder delay (once each)."""
+    from .events import reminders_send
+
+    reminders_send()
+
+
+scheduler.register("mobilisation_events_remind", events_remind, minutes=15)

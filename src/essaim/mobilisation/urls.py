@@ -2,7 +2,7 @@
 
 from django.urls import include, path
 
-from . import views
+from . import action_views, event_views, views
 
 app_name = "mobilisation"
 
@@ -19,4 +19,47 @@ petition_patterns = [
     path("<uuid:petition_uuid>/<str:action>/", views.petition_status, name="status"),
 ]
 
-urlpatterns = [path("a/<slug:association_slug>/petitions/", include(petition_patterns))]
+event_patterns = [
+    path("", event_views.event_list, name="events"),
+    path("new/", event_views.event_create, name="event_create"),
+    path("<uuid:event_uuid>/", event_views.event_detail, name="event"),
+    path("<uuid:event_uuid>/edit/", event_views.event_edit, name="event_edit"),
+    path(
+        "<uuid:event_uuid>/registrations/",
+        event_views.event_registrations,
+        name="event_registrations",
+    ),
+    path(
+        "<uuid:event_uuid>/registrations/<uuid:registration_uuid>/cancel/",
+        event_views.registration_cancel,
+        name="event_registration_cancel",
+    ),
+    path("<uuid:event_uuid>/check-in/", event_views.event_checkin, name="event_checkin"),
+    path(
+        "<uuid:event_uuid>/check-in/<uuid:registration_uuid>/",
+        event_views.event_checkin_one,
+        name="event_checkin_one",
+    ),
+    path(
+        "<uuid:event_uuid>/check-in/qr/<str:checkin_token>/",
+        event_views.event_checkin_qr,
+        name="event_checkin_qr",
+    ),
+    path("<uuid:event_uuid>/attendance.csv", event_views.event_export, name="event_export"),
+    path("<uuid:event_uuid>/<str:action>/", event_views.event_status, name="event_status"),
+]
+
+action_patterns = [
+    path("", action_views.action_list, name="actions"),
+    path("new/", action_views.action_create, name="action_create"),
+    path("<uuid:action_uuid>/", action_views.action_detail, name="action"),
+    path("<uuid:action_uuid>/edit/", action_views.action_edit, name="action_edit"),
+    path("<uuid:action_uuid>/completions.csv", action_views.action_export, name="action_export"),
+    path("<uuid:action_uuid>/<str:action>/", action_views.action_status, name="action_status"),
+]
+
+urlpatterns = [
+    path("a/<slug:association_slug>/petitions/", include(petition_patterns)),
+    path("a/<slug:association_slug>/events/", include(event_patterns)),
+    path("a/<slug:association_slug>/actions/", include(action_patterns)),
+]

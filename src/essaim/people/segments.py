@@ -148,6 +148,16 @@ class Criterion:
             try:
                 cleaned_value = form_field.clean(value)
             except ValidationError as exc:
+                if param.kind in (CHOICE, MULTI) and any(
+                    e.code == "invalid_choice" for e in exc.error_list
+                ):
+                    raise ValidationError(
+                        _(
+                            "“%(criterion)s”, %(param)s: a choice no longer exists (deleted "
+                            "since?). Remove it or choose again."
+                        ),
+                        params={"criterion": self.label, "param": param.label},
+                    ) from exc
                 raise ValidationError(
                     _("“%(criterion)s”, %(param)s: %(error)s"),
                     params={

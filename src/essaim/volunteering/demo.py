@@ -134,3 +134,127 @@ def _load(context: dict) -> None:
 
 
 demo.register("volunteering", _load, order=40)
+
+
+# --- Shifts and hours ----------------------------------------------------------------------
+# Élodie Garnier (in both associations) is accepted on the Amis du Quartier's street party and
+# the homework help: she holds a shift to come and declared two hours waiting for approval.
+# The homework help has weekly shifts (Wednesdays 14:00–16:00) for six weeks, and a past one
+# where two contacts were marked present (their hours are approved).
+
+
+def _wednesday_after(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=(2 - day.weekday()) % 7 or 7)
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(hour, 0)))
+
+
+def _load_shifts(context: dict) -> None:
+    from essaim.people.models import Person
+
+    from . import hours, shifts
+    from .models import Mission, Shift, ShiftSignup
+
+    users = context["users"]
+    quartier, presidente = context["quartier"], users["presidente"]
+    elodie = users["deux_assos"]
+    today = timezone.localdate()
+    services.profile_update(
+        user=elodie,
+        skills=["logistique", "accueil", "aide-devoirs", "secourisme"],
+        causes=["quartier", "education"],
+        postcode="75011",
+        radius_km=3,
+        languages=["fr"],
+    )
+    with scope(association=quartier):
+        homework, party = (
+            Mission.objects.get(association=quartier, title=MISSIONS["quartier"][0]["title"]),
+            Mission.objects.get(association=quartier, title=MISSIONS["quartier"][1]["title"]),
+        )
+        for mission in (homework, party):
+            application = services.application_submit(
+                mission=mission,
+                user=elodie,
+                answers=["Le français."] * len(mission.questions),
+                consent=True,
+            )
+            services.application_decide(
+                association=quartier,
+                acting_user=presidente,
+                application=application,
+                action="accept",
+            )
+        wednesday = _wednesday_after(today)
+        shifts.shift_create(
+            association=quartier,
+            acting_user=presidente,
+            mission=homework,
+            starts_at=_at(wednesday, 14),
+            ends_at=_at(wednesday, 16),
+            capacity=2,
+            location="Maison de quartier, 12 rue Oberkampf",
+            notes="Apporter une trousse ; le goûter est prévu.",
+            repeat_until=wednesday + dt.timedelta(weeks=5),
+        )
+        party_day = today + dt.timedelta(days=10)
+        for start, end, capacity, skills in (
+            (9, 13, 4, ["logistique"]),
+            (13, 18, 3, []),
+            (18, 23, 4, ["secourisme"]),
+        ):
+            shift = shifts.shift_create(
+                association=quartier,
+                acting_user=presidente,
+                mission=party,
+                starts_at=_at(party_day, start),
+                ends_at=_at(party_day, end),
+                capacity=capacity,
+                qualifications=skills,
+                signup_deadline=_at(party_day - dt.timedelta(days=2), 20),
+                location="Square Maurice-Gardette",
+            )
+            if start == 9:
+                shifts.signup_create(shift=shift, user=elodie)
+        # A past homework shift: two contacts came.
+        last_week = wednesday - dt.timedelta(weeks=1)
+        past = Shift.objects.create(
+            association=quartier,
+            mission=homework,
+            starts_at=_at(last_week, 14),
+            ends_at=_at(last_week, 16),
+            capacity=2,
+            taken=2,
+            location="Maison de quartier, 12 rue Oberkampf",
+            created_by=presidente,
+        )
+        contacts = list(
+            Person.objects.filter(association=quartier, erased_at__isnull=True)
+            .exclude(user__isnull=False)
+            .order_by("sort_name")[:2]
+        )
+        for person in contacts:
+            signup = ShiftSignup.objects.create(
+                association=quartier,
+                shift=past,
+                person=person,
+                name=person.full_name or person.email,
+                added_by=presidente,
+            )
+            shifts.signup_mark(
+                association=quartier, acting_user=presidente, signup=signup, status="attended"
+            )
+        Shift.objects.filter(pk=past.pk).update(taken=len(contacts))
+        hours.hours_declare(
+            association=quartier,
+            user=elodie,
+            mission=party,
+            worked_on=today - dt.timedelta(days=2),
+            minutes=120,
+            activity="Préparation des affiches et des stands",
+        )
+
+
+demo.register("volunteering_shifts", _load_shifts, order=41)

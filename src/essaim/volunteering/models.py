@@ -447,3 +447,40 @@ class HoursEntry(BaseModel):
     @property
     def hours(self) -> float:
         return self.minutes / 60
+
+    @property
+    def duration(self) -> str:
+        """125 minutes → "2 h 05"."""
+        return f"{self.minutes // 60} h {self.minutes % 60:02d}"
+
+
+# Funnels
+
+
+class MissionView(models.Model):
+    """Views of a mission's public page, counted per mission, source link (?src=) and day.
+
+    One row per (mission, source, day) whose `count` is incremented in place (UPDATE … F()+1):
+    no row per view. Robots and the association's own team are not counted (funnels.py).
+    """
+
+    association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
+    mission = models.ForeignKey(Mission, on_delete=models.CASCADE, related_name="views")
+    source = models.CharField(_("source link"), max_length=40, blank=True)
+    day = models.DateField(_("day"))
+    count = models.PositiveIntegerField(_("views"), default=0)
+
+    objects = ScopedManager(association="association")
+
+    class Meta:
+        verbose_name = _("mission page views")
+        verbose_name_plural = _("mission page views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mission", "source", "day"], name="mission_view_unique_day"
+            )
+        ]
+        indexes = [models.Index(fields=["association", "day"], name="mission_view_assoc_day")]
+
+    def __str__(self) -> str:
+        return f"{self.mission_id} {self.source or '-'} {self.day}: {self.count}"

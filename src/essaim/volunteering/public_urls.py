@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import public_views
+from . import hours_views, public_views, recognition_views, shift_views
 
 app_name = "volunteering_public"
 
@@ -21,5 +21,49 @@ urlpatterns = [
         "account/volunteering/applications/<uuid:application_uuid>/withdraw/",
         public_views.application_withdraw,
         name="application_withdraw",
+    ),
+    # Shifts and hours
+    path("account/volunteering/shifts/", shift_views.my_shifts, name="shifts"),
+    path(
+        "account/volunteering/shifts/<uuid:shift_uuid>/sign-up/",
+        shift_views.shift_signup,
+        name="shift_signup",
+    ),
+    path(
+        "account/volunteering/signups/<uuid:signup_uuid>/cancel/",
+        shift_views.signup_cancel,
+        name="signup_cancel",
+    ),
+    path(
+        "volunteering/shift-cancel/<str:token>/",
+        shift_views.shift_cancel_link,
+        name="shift_cancel_link",
+    ),
+    path(
+        "volunteering/calendar/<uuid:user_uuid>/<str:token>.ics",
+        shift_views.calendar,
+        name="calendar",
+    ),
+    path("account/volunteering/hours/", hours_views.my_hours, name="hours"),
+    path("account/volunteering/recognition/", recognition_views.my_recognition, name="recognition"),
+    path(
+        "account/volunteering/recognition/attestation-<uuid:association_uuid>.pdf",
+        recognition_views.my_attestation,
+        name="attestation",
+    ),
+    path(
+        "account/volunteering/recognition/statement-<int:year>.pdf",
+        recognition_views.my_statement,
+        name="statement",
+    ),
+    path(
+        "account/volunteering/recognition/passport.pdf",
+        recognition_views.my_passport,
+        name="passport",
+    ),
+    path(
+        "missions/attestation/<str:token>/",
+        recognition_views.attestation_verify,
+        name="attestation_verify",
     ),
 ]

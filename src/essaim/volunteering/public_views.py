@@ -17,7 +17,7 @@ from essaim.core.pagination import query_without_page
 from essaim.lib import ratelimit
 from essaim.lib.text import uuid_or_none
 
-from . import matching, services
+from . import funnels, matching, services
 from .forms import ApplyForm, MessageForm, ProfileForm, SearchForm
 from .models import Application, Mission
 from .views import mission_labels
@@ -91,6 +91,9 @@ def mission_page(request, mission_uuid):
     source = (request.GET.get("src") or "")[:40]
     if source:
         request.session[f"volunteering_source:{mission.uuid}"] = source
+    funnels.record_from_request(
+        request, mission, source or request.session.get(f"volunteering_source:{mission.uuid}", "")
+    )
     return render(
         request,
         "volunteering/public/mission.html",
