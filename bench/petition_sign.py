@@ -7,17 +7,21 @@ How: Essaim runs under gunicorn (gthread workers, BENCH_PETITION_WORKERS × …_
 127.0.0.1, with Redis as the cache (the rate limiter stays on, its limits raised above the
 surge: its cost is part of each request). The load comes from separate client processes
 (BENCH_PETITION_CLIENTS processes × 16 keep-alive connections) on the same two cores:
-1. sign: BENCH_PETITION_SIGNERS different people post the public form (302 each); each
-   signature is a row and a confirmation e-mail in the outbox;
-2. confirm: the confirmation link of every e-mail in the outbox is posted (the confirm
+1. sign: BENCH_PETITION_SIGNERS different people (30,000 by default: 60 s at the target)
+   post the public form (302 each); each signature is one row;
+2. mail: the worker's task writes the confirmation e-mails into the outbox, in batches
+   (services.signature_confirmations_send, run here in this process; during a real surge the
+   worker does it once a second while people sign);
+3. confirm: the confirmation link of every e-mail in the outbox is posted (the confirm
    button; 200 each): the signature counts, the signer becomes a contact, with a consent
-   record for the 60 % who agreed to receive news.
+   record for the 60 % who agreed to receive news. Real signers confirm over hours, not in
+   one burst: this step is measured, not held to the signing target.
 Then: one signature per signer, all confirmed, the sum of the counter shards equals the
 number of confirmed rows (the reconciliation finds nothing to correct), the public count
 (count.json, once its few seconds of cache pass) says the same.
 
-The value is complete signatures per second: signers / (sign seconds + confirm seconds),
-beside the rate of each step.
+The value is the signing rate (step 1: signatures recorded per second during the surge),
+beside the rate of the other steps.
 """
 
 import http.client
@@ -285,7 +289,7 @@ def petition_sign(context: Context) -> Result:
     from . import data
 
     context.warn_if_not_postgresql()
-    signers = int(os.environ.get("BENCH_PETITION_SIGNERS", "10000"))
+    signers = int(os.environ.get("BENCH_PETITION_SIGNERS", "30000"))
     processes = int(os.environ.get("BENCH_PETITION_CLIENTS", "2"))
     user = data.bench_user()
     association, petition = _fresh_petition(user)
@@ -318,6 +322,12 @@ def petition_sign(context: Context) -> Result:
         table.header()
         sign_seconds, sign_results = _drive(port, sign_requests, processes)
         sign_errors = _summary(table, "sign", sign_seconds, sign_results, 302)
+        started = time.perf_counter()
+        mailed = services.signature_confirmations_send(batch=500)
+        mail_seconds = time.perf_counter() - started
+        table.row(
+            "mail", mailed, f"{mail_seconds:.1f}", f"{mailed / mail_seconds:.0f}", "", "", 0, ""
+        )
         confirm_requests = _confirm_requests(association)
         confirm_seconds, confirm_results = _drive(port, confirm_requests, processes)
         confirm_errors = _summary(table, "confirm", confirm_seconds, confirm_results, 200)
@@ -344,7 +354,7 @@ def petition_sign(context: Context) -> Result:
         persons = Person.objects.filter(association=association, source="online").count()
         consents = Consent.objects.filter(association=association, granted=True).count()
         agreed = rows.filter(updates=True).count()
-    rate = signers / (sign_seconds + confirm_seconds)
+    rate = signers / sign_seconds
     exact = (
         total == signers
         and confirmed == signers
@@ -358,13 +368,22 @@ def petition_sign(context: Context) -> Result:
         f"{shards:,}; reconciliation {before:,} → {after:,}; public count {public_count:,}; "
         f"contacts {persons:,}; consents {consents:,} for {agreed:,} who agreed."
     )
-    ok = exact and errors == 0 and rate >= 500 and persons == signers and consents == agreed
+    ok = (
+        exact
+        and errors == 0
+        and rate >= 500
+        and signers >= 500 * 60
+        and mailed == signers
+        and persons == signers
+        and consents == agreed
+    )
     result = Result(
         name="petition_sign", value=round(rate, 1), unit="signatures/s", target=500, ok=ok
     )
     result.notes.append(
-        f"{rate:.0f} complete signatures/s (target ≥ 500): sign {signers / sign_seconds:.0f}/s "
-        f"then confirm {len(confirm_results) / confirm_seconds:.0f}/s, {errors} errors, count "
+        f"sign {rate:.0f}/s for {sign_seconds:.0f} s (target ≥ 500/s for 60 s), then the "
+        f"worker wrote {mailed:,} confirmation e-mails at {mailed / mail_seconds:.0f}/s, then "
+        f"confirm {len(confirm_results) / confirm_seconds:.0f}/s; {errors} errors, count "
         f"{'exact' if exact else 'NOT EXACT'} ({shards:,} / {signers:,}); {server_label}, "
         f"clients on the same 2 cores, "
         f"{'PostgreSQL' if context.database.is_postgresql else 'SQLite'}."

@@ -301,6 +301,16 @@ ESSAIM_WEBHOOK_RATE_LIMIT = int(os.environ.get("ESSAIM_WEBHOOK_RATE_LIMIT", "120
 # Processes drawing the PDFs of an annual receipts run (0: one per core, at most 4; the test
 # suite draws in its own process).
 ESSAIM_RECEIPT_PROCESSES = int(os.environ.get("ESSAIM_RECEIPT_PROCESSES", "1" if TESTING else "0"))
+# Petitions under a surge: the confirmation e-mails are queued by one task per this many
+# seconds, however many signers (0: one task per signature; the tests' task backend runs it
+# at once). The public page and its form read the petition from a per-process copy at most
+# this many seconds old (0: every request reads the database).
+ESSAIM_PETITION_MAIL_BATCH_SECONDS = float(
+    os.environ.get("ESSAIM_PETITION_MAIL_BATCH_SECONDS", "0" if TESTING else "1")
+)
+ESSAIM_PETITION_LOOKUP_SECONDS = float(
+    os.environ.get("ESSAIM_PETITION_LOOKUP_SECONDS", "0" if TESTING else "2")
+)
 
 # --- E-mail -------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "memory://" if TESTING else f"file://{VAR_DIR / 'mail'}")

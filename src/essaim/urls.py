@@ -9,6 +9,8 @@ from essaim.core import views as core_views
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    # First: a petition's page takes the surges (fewer patterns to try before it).
+    path("", include("essaim.mobilisation.public_urls")),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("essaim.accounts.urls")),
@@ -34,7 +36,6 @@ urlpatterns = [
     path("", include("essaim.volunteering.urls")),
     path("", include("essaim.volunteering.public_urls")),
     path("", include("essaim.mobilisation.urls")),
-    path("", include("essaim.mobilisation.public_urls")),
     path("", include("essaim.communication.urls")),
     path("", include("essaim.communication.public_urls")),
 ]

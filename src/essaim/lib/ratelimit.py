@@ -39,12 +39,40 @@ def count(scope: str, identity: str, *, period: int) -> int:
     return int(cache.get(_key(scope, identity, window), 0))
 
 
+# Create the counter if missing, then count: one round trip, atomic.
+_COUNT_SCRIPT = (
+    "redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX') return redis.call('INCR', KEYS[1])"
+)
+_redis: dict[str, object] = {}
+
+
+def _redis_client():
+    """A Redis client on the connection pool of Django's Redis cache (None for another
+    cache). Kept: Django's cache builds a new client object, with its table of reply
+    callbacks, on every call."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    server = backend._cache._servers[0]  # where Django's cache writes
+    client = _redis.get(server)
+    if client is None:
+        client = _redis[server] = backend._cache.get_client(write=True)
+    return client
+
+
 def hit_identity(scope: str, identity: str, *, limit: int, period: int) -> bool:
     """Counts one hit of `identity`; True when it goes over `limit` (the caller refuses)."""
     window = int(time.time() // period)
     key = _key(scope, identity, window)
-    # add() only creates the counter if missing; incr() is atomic on Redis and memcached,
-    # and good enough on the file and memory caches of a single box.
+    redis = _redis_client()
+    if redis is not None:
+        name = cache.make_and_validate_key(key)
+        return int(redis.eval(_COUNT_SCRIPT, 1, name, period + 60)) > limit
+    # add() only creates the counter if missing; incr() is atomic on memcached, and good
+    # enough on the file and memory caches of a single box.
     cache.add(key, 0, timeout=period + 60)
     try:
         value = cache.incr(key)

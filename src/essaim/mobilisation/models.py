@@ -128,6 +128,9 @@ class Signature(models.Model):
     name_folded = models.CharField(max_length=310, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When its confirmation e-mail was queued: the worker writes them in batches
+    # (services.signature_confirmations_send), so that a surge of signers costs one INSERT each.
+    mailed_at = models.DateTimeField(null=True, blank=True)
     person = models.ForeignKey(
         Person, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -156,6 +159,11 @@ class Signature(models.Model):
             models.Index(fields=["petition", "ip_hash"], name="signature_ip"),
             models.Index(fields=["petition", "created_at"], name="signature_created"),
             models.Index(fields=["person"], name="signature_person"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(status="pending", mailed_at__isnull=True),
+                name="signature_to_mail",
+            ),
         ]
 
     def __str__(self) -> str:

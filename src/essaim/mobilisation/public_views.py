@@ -10,6 +10,7 @@ of the link. Without the exemption the widget could not work: a site that frames
 site, whose frames get no SameSite=Lax cookie.
 """
 
+import time
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -32,16 +33,41 @@ from .models import Petition
 CAPABILITY = "can_send_mailings"
 
 
-def _petition(slug: str, petition_slug: str, user=None) -> tuple[Association, Petition]:
-    """An open or closed petition; a draft is a 404 except for its team (preview)."""
+# (slug, petition slug) → (read at, association, petition): a hot petition's page and form
+# need not read the same two rows on every request. Copies are at most
+# ESSAIM_PETITION_LOOKUP_SECONDS old: a petition closed by its team may take a signature or
+# two more in that time (the service checks the copy); the views only read these objects.
+_RECENT: dict[tuple[str, str], tuple[float, Association, Petition]] = {}
+_RECENT_MAX = 256
+
+
+def _lookup(slug: str, petition_slug: str) -> tuple[Association | None, Petition | None]:
+    seconds = settings.ESSAIM_PETITION_LOOKUP_SECONDS
+    now = time.monotonic()
+    if seconds > 0:
+        recent = _RECENT.get((slug, petition_slug))
+        if recent is not None and now - recent[0] < seconds:
+            return recent[1], recent[2]
     association = Association.objects.filter(slug=slug).first()
     if association is None:
-        raise Http404
+        return None, None
     with scope(association=association):
         petition = Petition.objects.filter(association=association, slug=petition_slug).first()
     if petition is None:
-        raise Http404
+        return association, None
     petition.association = association
+    if seconds > 0:
+        if len(_RECENT) >= _RECENT_MAX:
+            _RECENT.clear()
+        _RECENT[(slug, petition_slug)] = (now, association, petition)
+    return association, petition
+
+
+def _petition(slug: str, petition_slug: str, user=None) -> tuple[Association, Petition]:
+    """An open or closed petition; a draft is a 404 except for its team (preview)."""
+    association, petition = _lookup(slug, petition_slug)
+    if petition is None:
+        raise Http404
     if petition.status == Petition.Status.DRAFT:
         signed_in = getattr(user, "is_authenticated", False)
         seat = seat_for(user, association.slug) if signed_in else None

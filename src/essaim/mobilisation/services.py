@@ -11,6 +11,7 @@ import hashlib
 import ipaddress
 import random
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -340,7 +341,7 @@ def signature_sign(
     updates: bool = False,
     **fields,
 ) -> str:
-    """Record a pending signature and e-mail its confirmation link.
+    """Record a pending signature; the worker e-mails its confirmation link.
 
     Returns what happened: "sent" (new), "resent" (already pending: a new link), "already"
     (already confirmed: an e-mail says so). The signer's page says the same thing in every
@@ -351,22 +352,28 @@ def signature_sign(
     data = _clean_signature(fields)
     key = canonical_email(data["email"])
     ip_hash, subnet_hash = network_hashes(ip)
+    row = {
+        "association": association,
+        "petition": petition,
+        "email_canonical": key,
+        "departement": departement(data["postcode"]),
+        "updates": bool(updates),
+        "source": clean_source(source),
+        "ip_hash": ip_hash,
+        "subnet_hash": subnet_hash,
+        "name_folded": fold(f"{data['first_name']} {data['last_name']}")[:310],
+        **data,
+    }
     try:
-        with transaction.atomic():
-            signature = Signature.objects.create(
-                association=association,
-                petition=petition,
-                email_canonical=key,
-                departement=departement(data["postcode"]),
-                updates=bool(updates),
-                source=clean_source(source),
-                ip_hash=ip_hash,
-                subnet_hash=subnet_hash,
-                name_folded=fold(f"{data['first_name']} {data['last_name']}")[:310],
-                **data,
-            )
-            _send_confirmation(association, petition, signature)
-            return "sent"
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():  # a savepoint: the caller's transaction survives
+                Signature.objects.create(**row)
+        else:
+            Signature.objects.create(**row)  # one statement: no BEGIN/COMMIT round trips
+        # The confirmation e-mail is written by the worker, in batches: a surge of signers
+        # costs one INSERT each here (services.signature_confirmations_send).
+        _confirmations_soon()
+        return "sent"
     except IntegrityError:
         pass  # the same person signed before (or at this very moment)
     existing = Signature.objects.filter(petition=petition, email_canonical=key).first()
@@ -382,7 +389,7 @@ def signature_sign(
             # A fresh link, to the address typed now (the first one may have had a typo
             # in a part the canonical form ignores); the opt-in choice is the latest one.
             Signature.objects.filter(pk=existing.pk, status=Signature.Status.PENDING).update(
-                email=data["email"], updates=bool(updates)
+                email=data["email"], updates=bool(updates), mailed_at=timezone.now()
             )
             existing.email = data["email"]
             _send_confirmation(association, petition, existing)
@@ -398,6 +405,61 @@ def signature_sign(
             association=association,
         )
     return "already"
+
+
+def confirmations_batch_seconds() -> float:
+    # At most one "write the confirmation e-mails" task per this many seconds (0: one per
+    # signature, as in the tests: their task backend runs it at once).
+    return float(getattr(settings, "ESSAIM_PETITION_MAIL_BATCH_SECONDS", 1))
+
+
+_confirmations_asked = -1e9  # time.monotonic() when this process last asked
+
+
+def _confirmations_soon() -> None:
+    """Ask the worker to queue the confirmation e-mails of new signatures: one task per
+    batch period, however many signers. A signature that arrives while the task runs, after
+    its last read, is picked up by the next task or by the sweep every minute (tasks.py)."""
+    from .tasks import petition_confirmations_send
+
+    global _confirmations_asked
+    seconds = confirmations_batch_seconds()
+    now = time.monotonic()
+    if seconds > 0 and now - _confirmations_asked < seconds:
+        return  # this process asked less than a period ago
+    _confirmations_asked = now
+    if seconds <= 0 or cache.add("petition.confirmations.soon", 1, timeout=max(1, int(seconds))):
+        # Not on_commit: the signature is committed already, or, inside an outer
+        # transaction, the task row (database backend) commits with it.
+        petition_confirmations_send.enqueue()
+
+
+def signature_confirmations_send(*, batch: int = 200) -> int:
+    """Queue the confirmation e-mail of every pending signature that has none yet; returns
+    how many. Safe to run in several workers at once: each batch is claimed with
+    SELECT … FOR UPDATE SKIP LOCKED (PostgreSQL) and marked in the same transaction, so an
+    e-mail is queued once."""
+    from django_scopes import scopes_disabled
+
+    sent = 0
+    with scopes_disabled():
+        while True:
+            with transaction.atomic():
+                signatures = list(
+                    Signature.objects.select_for_update(skip_locked=True, of=("self",))
+                    .filter(status=Signature.Status.PENDING, mailed_at__isnull=True)
+                    .select_related("petition__association")
+                    .order_by("created_at")[:batch]
+                )
+                if not signatures:
+                    return sent
+                for signature in signatures:
+                    petition = signature.petition
+                    _send_confirmation(petition.association, petition, signature)
+                Signature.objects.filter(pk__in=[s.pk for s in signatures]).update(
+                    mailed_at=timezone.now()
+                )
+            sent += len(signatures)
 
 
 def _send_confirmation(association, petition, signature) -> None:

@@ -25,7 +25,19 @@ def petitions_reconcile() -> None:
             petition_reconcile(petition=petition)
 
 
+@task()
+def petition_confirmations_send() -> int:
+    """Queue the confirmation e-mails of new signatures (services.signature_sign asks for
+    this task once per second at most during a surge)."""
+    from .services import signature_confirmations_send
+
+    return signature_confirmations_send()
+
+
 scheduler.register("mobilisation_petitions_reconcile", petitions_reconcile, minutes=10)
+# The safety net of petition_confirmations_send: a signature that came in while the task
+# was finishing gets its e-mail within a minute.
+scheduler.register("mobilisation_petition_confirmations", petition_confirmations_send, minutes=1)
 
 
 @task()
