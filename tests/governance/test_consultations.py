@@ -422,3 +422,33 @@ def test_team_hides_a_proposal_and_answers_an_amendment(
     with scopes_disabled():
         proposal.refresh_from_db()
     assert (proposal.status, proposal.hidden_reason) == ("hidden", "Doublon")
+
+
+def test_a_retained_proposal_goes_on_the_agenda(
+    client_for, presidente, association, consultation, make_members, make_assembly
+):
+    members = make_members(4)
+    assembly = make_assembly(items=())
+    with scope(association=association):
+        proposal = _propose(association, consultation, members[0])
+    base = {
+        "association_slug": association.slug,
+        "consultation_uuid": consultation.uuid,
+        "proposal_uuid": proposal.uuid,
+    }
+    client = client_for(presidente)
+    url = reverse("governance:proposal_to_agenda", kwargs=base)
+    client.post(url, {"assembly": str(assembly.uuid)})  # not retained yet: refused
+    with scopes_disabled():
+        assert not assembly.items.exists()
+    with scope(association=association):
+        for person in members[1:]:
+            _support(association, proposal, person)
+    page = client.get(reverse("governance:consultation_proposal", kwargs=base)).content.decode()
+    assert assembly.title in page
+    client.post(url, {"assembly": "not-a-uuid"})
+    client.post(url, {"assembly": str(assembly.uuid)})
+    with scopes_disabled():
+        item = assembly.items.get()
+    assert item.title == "Un composteur" and item.is_resolution
+    assert "Quel projet pour le jardin partagé ?" in item.description

@@ -20,6 +20,7 @@ from essaim.people.models import Person
 from . import consultations as services
 from .decision_forms import AmendmentForm, CommentForm, ConsultationForm, HideForm, ProposalForm
 from .models import (
+    Assembly,
     Body,
     Consultation,
     ConsultationProposal,
@@ -191,6 +192,14 @@ def consultation_proposal(request, association_slug: str, consultation_uuid, pro
             "amendments": list(proposal.amendments.select_related("author")),
             "hide_form": HideForm(),
             "team": True,
+            "assemblies": list(
+                Assembly.objects.filter(
+                    association=association,
+                    status__in=(Assembly.Status.DRAFT, Assembly.Status.CONVENED),
+                ).order_by("starts_at")
+            )
+            if proposal.status == ConsultationProposal.Status.RETAINED
+            else [],
         },
     )
 
@@ -211,6 +220,38 @@ def proposal_hide(request, association_slug: str, consultation_uuid, proposal_uu
         _error(request, error)
     else:
         messages.success(request, _("Proposal hidden. The reason is kept in the activity log."))
+    return _to_team_proposal(proposal)
+
+
+@require(CAP)
+@require_POST
+def proposal_to_agenda(request, association_slug: str, consultation_uuid, proposal_uuid):
+    consultation = _consultation(request, consultation_uuid)
+    proposal = _proposal(request, consultation, proposal_uuid)
+    assembly = None
+    try:
+        assembly = Assembly.objects.filter(
+            association=request.seat.association, uuid=request.POST.get("assembly", "")
+        ).first()
+    except ValidationError:  # not a UUID
+        assembly = None
+    if assembly is None:
+        messages.error(request, _("Choose a general meeting."))
+        return _to_team_proposal(proposal)
+    try:
+        services.proposal_to_agenda(
+            association=request.seat.association,
+            acting_user=request.user,
+            proposal=proposal,
+            assembly=assembly,
+        )
+    except ValidationError as error:
+        _error(request, error)
+    else:
+        messages.success(
+            request,
+            _("The proposal is on the agenda of “%(title)s”.") % {"title": assembly.title},
+        )
     return _to_team_proposal(proposal)
 
 

@@ -320,6 +320,42 @@ def proposal_hide(
     return proposal
 
 
+@transaction.atomic
+def proposal_to_agenda(
+    *, association: Association, acting_user, proposal: ConsultationProposal, assembly
+):
+    """Put a retained proposal on the agenda of a general meeting not yet started, as a
+    resolution; the item says where it comes from."""
+    from . import services as governance_services
+
+    proposal = ConsultationProposal.objects.select_related("consultation").get(
+        pk=proposal.pk, association=association
+    )
+    if proposal.status != ConsultationProposal.Status.RETAINED:
+        raise ValidationError(_("Only a retained proposal is put on the agenda."))
+    if assembly.association_id != association.pk:
+        raise ValidationError({"assembly": _("Unknown general meeting.")})
+    description = _(
+        "Proposal retained in the consultation “%(consultation)s” (%(supports)d supports)."
+    ) % {"consultation": proposal.consultation.title, "supports": proposal.support_count}
+    item = governance_services.agenda_item_add(
+        association=association,
+        acting_user=acting_user,
+        assembly=assembly,
+        title=proposal.title,
+        description=f"{description}\n\n{proposal.text}"[:10_000],
+        is_resolution=True,
+    )
+    audit_log(
+        association=association,
+        actor=acting_user,
+        action="proposal.to_agenda",
+        obj=proposal,
+        data={"assembly": str(assembly.uuid), "item": str(item.uuid)},
+    )
+    return item
+
+
 # --- Comments -----------------------------------------------------------------------------
 
 

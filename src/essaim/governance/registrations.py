@@ -33,6 +33,7 @@ register_action_labels(
         "proposal.support": _("Proposal supported"),
         "proposal.retain": _("Proposal retained (support threshold reached)"),
         "proposal.hide": _("Proposal hidden by the team"),
+        "proposal.to_agenda": _("Retained proposal put on the agenda of a general meeting"),
         "proposal.comment": _("Comment on a proposal"),
         "proposal.comment_hide": _("Comment hidden by the team"),
         "proposal.amend": _("Amendment suggested"),

@@ -43,6 +43,7 @@ assembly_patterns = [
 proposal_patterns = [
     path("", consultation_views.consultation_proposal, name="consultation_proposal"),
     path("hide/", consultation_views.proposal_hide, name="proposal_hide"),
+    path("to-agenda/", consultation_views.proposal_to_agenda, name="proposal_to_agenda"),
     path(
         "comments/<uuid:comment_uuid>/hide/", consultation_views.comment_hide, name="comment_hide"
     ),
