@@ -162,3 +162,11 @@ def test_a_board_member_hears_of_the_boards_decisions_only(association, presiden
     (email,) = [e for e in _digests() if e.to == "ca@example.org"]
     assert "Budget du conseil" in email.body_text
     assert "Acheter un barnum" not in email.body_text and "Un composteur" not in email.body_text
+
+
+def test_queries_per_member_are_bounded(
+    association, activity, make_members, django_assert_max_num_queries
+):
+    make_members(6)  # 10 members in all, each with news
+    with django_assert_max_num_queries(10 * 12 + 10):
+        assert digests.digests_send(now=timezone.now() + dt.timedelta(minutes=1)) == 10

@@ -107,21 +107,30 @@ def recipients(association: Association):
     refused = Consent.objects.filter(topic=Consent.Topic.ASSOCIATION_NEWS).order_by(
         "-recorded_at", "-id"
     )
-    from django.db.models import OuterRef, Subquery
+    from django.db.models import Exists, OuterRef, Subquery
 
+    preference = DigestPreference.objects.filter(person=OuterRef("pk")).values("frequency")[:1]
     return (
         Person.objects.filter(association=association, erased_at__isnull=True, email__gt="")
         .filter(Q(pk__in=seated) | Q(pk__in=voting))
         .annotate(news=Subquery(refused.filter(person=OuterRef("pk")).values("granted")[:1]))
         .filter(Q(news__isnull=True) | Q(news=True))  # never asked, or said yes
         .exclude(digest_preference__frequency=Frequency.NEVER)
+        # Read with the person, not once each: their choice and whether they may vote.
+        .annotate(
+            digest_frequency=Subquery(preference),
+            has_voting_rights=Exists(voting.filter(pk=OuterRef("pk"))),
+        )
     )
 
 
 def items_for(person: Person, since: dt.datetime, now: dt.datetime) -> dict:
     """What happened since `since` in what `person` is asked to (their own writings left out)."""
     association = person.association
-    visible = visible_to(person, selectors.is_voting_member(person))
+    voting = getattr(person, "has_voting_rights", None)
+    if voting is None:
+        voting = selectors.is_voting_member(person)
+    visible = visible_to(person, voting)
     consultations = Consultation.objects.filter(association=association).filter(visible)
     proposals = list(
         ConsultationProposal.objects.filter(
@@ -168,7 +177,10 @@ def items_for(person: Person, since: dt.datetime, now: dt.datetime) -> dict:
 
 def digest_send_one(person: Person, now: dt.datetime, day: dt.date) -> bool:
     """The person's digest for the period of `day`, if there is news and none was sent."""
-    frequency = frequency_of(person)
+    if hasattr(person, "digest_frequency"):
+        frequency = person.digest_frequency or Frequency.DAILY
+    else:
+        frequency = frequency_of(person)
     if frequency == Frequency.NEVER:
         return False
     period = period_of(frequency, day)
