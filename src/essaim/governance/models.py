@@ -791,7 +791,7 @@ class Minutes(BaseModel):
     assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="minutes")
     version = models.PositiveSmallIntegerField(default=1)
     previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="correction"
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="correction"
     )
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
     chair_name = models.CharField(_("chair of the meeting"), max_length=200, blank=True)
