@@ -248,3 +248,20 @@ def test_a_board_member_without_voting_rights_sees_only_the_boards(
         _decision(association, presidente, title="Pour le conseil", body=board)
     page = client_for(user).get(reverse("governance_public:participation")).content.decode()
     assert "Pour le conseil" in page and "Pour tous les membres" not in page
+
+
+def test_a_body_with_consultations_or_decisions_cannot_be_deleted(association, presidente):
+    from essaim.governance import consultations
+    from essaim.governance import services as governance_services
+    from essaim.governance.models import Body
+
+    with scope(association=association):
+        board = governance_services.body_create(
+            association=association, acting_user=presidente, kind=Body.Kind.BOARD, name="CA"
+        )
+        consultations.consultation_create(
+            association=association, acting_user=presidente, title="Q", body=board
+        )
+        _decision(association, presidente, body=board)
+        with pytest.raises(Exception, match=r"restricted|protected"):
+            board.delete()  # asked to "all members" instead would be wrong: it stays

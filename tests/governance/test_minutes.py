@@ -166,7 +166,7 @@ def test_draft_edit_freeze_and_correct(association, presidente, held):
         assert "correcting version 1" in text
         assert AuditLog.objects.filter(action="minutes.freeze").count() == 2
         assert Minutes.objects.filter(assembly=assembly).count() == 2
-        with pytest.raises(Exception, match="restricted|protected"):  # a version stays
+        with pytest.raises(Exception, match=r"restricted|protected"):  # a version stays
             frozen.delete()
         # Deleting the meeting (or the association) takes every version with it.
         assembly.delete()

@@ -469,7 +469,7 @@ class Consultation(BaseModel):
     association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
     body = models.ForeignKey(
         Body,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="consultations",
@@ -646,7 +646,7 @@ class Decision(BaseModel):
     association = models.ForeignKey(Association, on_delete=models.CASCADE, related_name="+")
     body = models.ForeignKey(
         Body,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="decisions",
