@@ -94,7 +94,7 @@ class VoteForm(EssaimForm):
 class PaperRollForm(EssaimForm):
     voter = forms.UUIDField(label=_("Member who hands in a paper ballot"), widget=forms.Select())
     represented = forms.UUIDField(
-        label=_("For"),
+        label=_("Voting on behalf of"),
         required=False,
         widget=forms.Select(),
         help_text=_("Themselves, or the member whose proxy they hold."),
