@@ -522,3 +522,57 @@ def test_the_participation_box_reads_a_fixed_number_of_rows(
     )
     with django_assert_max_num_queries(14):
         assert client.get(url).status_code == 200
+
+
+def test_the_voting_hours_are_enforced(association, presidente, session):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    m = session["members"]
+    now = timezone.now()
+    later = make_vote(
+        association,
+        presidente,
+        session["assembly"],
+        opens_at=now + dt.timedelta(hours=1),
+        closes_at=now + dt.timedelta(hours=2),
+    )
+    with pytest.raises(ValidationError, match="not open yet"):
+        cast(association, later, m[0], "yes")
+    past = make_vote(
+        association,
+        presidente,
+        session["assembly"],
+        opens_at=now - dt.timedelta(hours=2),
+        closes_at=now - dt.timedelta(hours=1),
+    )
+    with pytest.raises(ValidationError, match="closed"):
+        cast(association, past, m[0], "yes")
+    with pytest.raises(ValidationError) as error:
+        make_vote(
+            association,
+            presidente,
+            session["assembly"],
+            opens_at=now,
+            closes_at=now - dt.timedelta(minutes=1),
+        )
+    assert "closes_at" in error.value.message_dict
+
+
+def test_an_erased_member_cannot_vote_and_the_roll_keeps_their_entry(
+    association, presidente, session
+):
+    from essaim.people import services as people_services
+
+    m = session["members"]
+    vote = make_vote(association, presidente, session["assembly"])
+    cast(association, vote, m[1], "no")
+    with scope(association=association):
+        people_services.person_erase(association=association, acting_user=presidente, person=m[1])
+        people_services.person_erase(association=association, acting_user=presidente, person=m[2])
+        m[2].refresh_from_db()
+        assert RollEntry.objects.filter(vote=vote).count() == 1
+        assert Ballot.objects.filter(vote=vote).count() == 1
+    with pytest.raises(ValidationError):
+        cast(association, vote, m[2], "yes")
