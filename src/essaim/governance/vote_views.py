@@ -47,6 +47,8 @@ def yes_no_choices():
         ("abstain", _("Abstain")),
         ("blank", _("Blank ballot")),
     ]
+
+
 PAGE = 30
 
 
