@@ -238,6 +238,20 @@ def test_minutes_print_each_resolution_vote(association, presidente, held):
                 choice=dict(zip(keys, grades, strict=True)),
             )
         judgment = votes.vote_close(association=association, acting_user=presidente, vote=judgment)
+        other = votes.vote_create(
+            association=association,
+            acting_user=presidente,
+            title="Motion de remerciement",
+            assembly=assembly,
+        )
+        votes.vote_open(association=association, acting_user=presidente, vote=other)
+        votes.vote_cast(
+            association=association, acting_user=None, vote=other, voter=members[1], choice="yes"
+        )
+        votes.vote_close(association=association, acting_user=presidente, vote=other)
+        assert [v["title"] for v in minutes_services.figures_of(assembly)["other_votes"]] == [
+            "Motion de remerciement"
+        ]
         summaries = minutes_services.figures_of(assembly)["items"]
         first, second = summaries[0]["votes"][0], summaries[1]["votes"][0]
         assert first["adopted"] is True
@@ -265,6 +279,7 @@ def test_minutes_print_each_resolution_vote(association, presidente, held):
         )
         text = pdf_text(minutes_services.minutes_bytes(frozen)).replace("\n", " ")
     assert "adopted (majority reached)" in text
+    assert "Other votes during the meeting" in text and "Motion de remerciement" in text
     assert "secret vote online" in text
     assert "20 €" in text and "majority judgment" in text.lower()
     assert judgment.final_hash[:16] in text.replace(" ", "")

@@ -125,12 +125,24 @@ def vote_summaries(item: AgendaItem) -> list[dict]:
     votes_manager = getattr(item, "votes", None)
     if votes_manager is None:
         return []
+    return _summaries(votes_manager.all())
+
+
+def other_vote_summaries(assembly: Assembly) -> list[dict]:
+    """The sealed votes of the meeting held on no agenda item."""
+    votes_manager = getattr(assembly, "votes", None)
+    if votes_manager is None:
+        return []
+    return _summaries(votes_manager.filter(agenda_item__isnull=True))
+
+
+def _summaries(votes_queryset) -> list[dict]:
     try:
         from .votes import vote_result
     except ImportError:  # the votes module is not there
         return []
     summaries = []
-    for vote in votes_manager.all().order_by("created_at", "id"):
+    for vote in votes_queryset.order_by("created_at", "id"):
         if not vote.is_sealed:
             continue
         summaries.append(_summary(vote, vote_result(vote)))
@@ -205,6 +217,7 @@ def figures_of(assembly: Assembly) -> dict:
         },
         "majority": _majority_label(majority),
         "items": items,
+        "other_votes": other_vote_summaries(assembly),
     }
 
 

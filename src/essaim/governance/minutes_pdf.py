@@ -190,6 +190,15 @@ def minutes_pdf(minutes: Minutes) -> bytes:
             block.append(p(_("No vote recorded in Essaim for this resolution."), small))
         story.append(KeepTogether(block))
 
+    if figures.get("other_votes"):
+        block = [
+            p(_("Other votes during the meeting"), ParagraphStyle("ov", parent=text, fontName=bold))
+        ]
+        for vote in figures["other_votes"]:
+            block.append(_vote_table(vote, cell, bold))
+            block.append(Spacer(1, 3))
+        story.append(KeepTogether(block))
+
     if figures.get("closed_at"):
         story.append(p(_("The meeting was closed at %(time)s.") % {"time": figures["closed_at"]}))
     story += _paragraphs(minutes.closing_text, text)
