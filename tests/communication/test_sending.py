@@ -36,8 +36,42 @@ def _statuses(mailing) -> dict:
         return result
 
 
+def _dead_run(association, mailing):
+    """A run claimed 6 rows, handed 3 to SMTP and was killed while handing over the 4th; its
+    lease has ended."""
+    with scopes_disabled():
+        dead = sending.claim(mailing.pk, "deadrun", 6)
+        for delivery in dead[:3]:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.SENT, sent_at=timezone.now()
+            )
+        Delivery.objects.filter(pk=dead[3].pk).update(status=Delivery.Status.SENDING)
+        MailingSettings.objects.filter(association=association).update(
+            sender_token="deadrun", sender_until=timezone.now() - dt.timedelta(seconds=1)
+        )
+    return dead
+
+
 @pytest.mark.django_db
-def test_crash_recovery_marks_one_unknown_and_sends_the_rest_once(association, presidente):
+def test_crash_recovery_sends_the_one_in_flight_again_with_its_message_id(association, presidente):
+    mailing = _started(association, presidente, 8)
+    dead = _dead_run(association, mailing)
+    mail.outbox.clear()
+    figures = sending.send_mailing(mailing.pk)
+    assert figures == {"outcome": "done", "sent": 5, "failed": 0}
+    sent_to = [m.to[0] for m in mail.outbox]
+    assert sorted(sent_to) == sorted(set(sent_to))  # nobody twice in this run
+    assert not {d.email for d in dead[:3]} & set(sent_to)  # those sent are not sent again
+    again = next(m for m in mail.outbox if m.to == [dead[3].email])
+    assert again.extra_headers["Message-ID"] == sending.message_id(dead[3].uuid)
+    assert _statuses(mailing) == {"sent": 8}  # every recipient has their message
+
+
+@pytest.mark.django_db
+def test_crash_recovery_marks_one_unknown_and_sends_the_rest_once(
+    association, presidente, settings
+):
+    settings.ESSAIM_MAILING_RESEND_IN_FLIGHT = False  # the team decides instead
     mailing = _started(association, presidente, 8)
     with scopes_disabled():
         # A run claimed 6 rows, handed 3 to SMTP and was killed while handing over the 4th.

@@ -14,10 +14,14 @@ How one run goes (`send_mailing`, from the task `tasks.mailing_run` or the comma
 2. **Recovery** (under the lease): rows another run claimed and never finished belong to a
    dead run (its lease expired, or it would still hold it). A row is marked "sending" just
    before it is handed to SMTP and "sent" just after the server accepts it, so a leftover
-   "sending" row may or may not have left: it becomes "unknown" (never re-sent blindly: the
-   team decides, see mailings.deliveries_retry_unknown); leftover "claimed" rows were never
-   handed over and go back to the queue. At most one row per thread of the dead run is
-   unknown.
+   "sending" row may or may not have left (at most one per thread of the dead run). By
+   default it is queued again and sent **with the same Message-ID**: SMTP itself cannot
+   say whether a message whose connection broke around the final "." was taken (RFC 1047),
+   and a second copy with the same Message-ID is the same message, which mail services and
+   apps merge; a recipient is never left without it. With
+   ESSAIM_MAILING_RESEND_IN_FLIGHT=0 it becomes "unknown" instead and the team decides
+   (mailings.deliveries_retry_unknown). Leftover "claimed" rows were never handed over and
+   go back to the queue.
 3. **Claim** a batch: `UPDATE … SET status='claimed', claim_token=… WHERE id IN (SELECT …
    FOR UPDATE SKIP LOCKED LIMIT n)` on PostgreSQL (the plain conditional UPDATE on SQLite,
    which has one writer anyway).
@@ -186,6 +190,11 @@ class MessageTemplate:
 # --- Lease --------------------------------------------------------------------------------
 
 
+def resend_in_flight() -> bool:
+    """After a crash, send again (same Message-ID) the messages that were in flight."""
+    return bool(getattr(settings, "ESSAIM_MAILING_RESEND_IN_FLIGHT", True))
+
+
 def lease_seconds() -> int:
     """How long a sender's lease lasts: after a crash, the next run waits at most this."""
     return int(getattr(settings, "ESSAIM_MAILING_LEASE_SECONDS", LEASE_SECONDS))
@@ -223,19 +232,32 @@ def recover(association_id: int, token: str) -> dict:
     stale = Delivery.objects.filter(association_id=association_id).exclude(
         claim_token__startswith=token
     )
-    unknown = stale.filter(status=Delivery.Status.SENDING).update(
-        status=Delivery.Status.UNKNOWN, error="The sender stopped while handing this message over."
-    )
+    in_flight = stale.filter(status=Delivery.Status.SENDING)
+    unknown = resent = 0
+    if resend_in_flight():
+        resent = in_flight.update(
+            status=Delivery.Status.QUEUED,
+            claim_token="",
+            claimed_at=None,
+            error="In flight when the sender stopped: sent again with the same Message-ID.",
+        )
+    else:
+        unknown = in_flight.update(
+            status=Delivery.Status.UNKNOWN,
+            error="The sender stopped while handing this message over.",
+        )
     requeued = stale.filter(status=Delivery.Status.CLAIMED).update(
         status=Delivery.Status.QUEUED, claim_token="", claimed_at=None
     )
-    if unknown or requeued:
+    if unknown or resent or requeued:
         logger.warning(
-            "mailings: recovered a dead run's rows: %d unknown, %d back in the queue",
+            "mailings: recovered a dead run's rows: %d in flight sent again, %d unknown, "
+            "%d back in the queue",
+            resent,
             unknown,
             requeued,
         )
-    return {"unknown": unknown, "requeued": requeued}
+    return {"unknown": unknown, "resent": resent, "requeued": requeued}
 
 
 def claim(mailing_id: int, token: str, size: int) -> list[Delivery]:
