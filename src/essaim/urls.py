@@ -24,6 +24,8 @@ urlpatterns = [
     # /account/receipts/ (the donor's tax receipts).
     path("", include("essaim.fundraising.public_urls")),
     path("", include("essaim.api.urls")),
+    # Before payments' /webhooks/<service>/<token>/: /webhooks/mail/<token>/ is the mailings'.
+    path("", include("essaim.communication.public_urls")),
     path("", include("essaim.payments.urls")),  # /webhooks/<service>/<token>/
     # /a/<association>/payments/ (online payment settings).
     path("", include("essaim.payments.backoffice_urls")),
@@ -37,7 +39,6 @@ urlpatterns = [
     path("", include("essaim.volunteering.public_urls")),
     path("", include("essaim.mobilisation.urls")),
     path("", include("essaim.communication.urls")),
-    path("", include("essaim.communication.public_urls")),
 ]
 
 if settings.ESSAIM_SERVE_MEDIA:
