@@ -94,25 +94,6 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _ensure_tables() -> list[str]:
-    """The communication models have no migration yet (they are generated at integration):
-    create their missing tables directly so the benchmark can run before that."""
-    from django.apps import apps
-    from django.db import DatabaseError, connection
-
-    created = []
-    for model in apps.get_app_config("communication").get_models():
-        if model._meta.db_table in set(connection.introspection.table_names()):
-            continue
-        try:  # another benchmark may be creating the same table at this moment
-            with connection.schema_editor() as editor:
-                editor.create_model(model)
-            created.append(model._meta.db_table)
-        except DatabaseError:
-            pass
-    return created
-
-
 def _association(user, recipients: int):
     """The bench association with `recipients` contacts who agreed to the newsletter."""
     from django.utils import timezone
@@ -213,9 +194,6 @@ def mailing_send(context: Context) -> Result:
 
     context.warn_if_not_postgresql()
     recipients = int(os.environ.get("BENCH_MAILING_RECIPIENTS", "100000"))
-    created = _ensure_tables()
-    if created:
-        out(f"Created {len(created)} communication tables (no migration yet).")
     user = data.bench_user()
     started = time.perf_counter()
     association = _association(user, recipients)

@@ -41,35 +41,6 @@ SPEC = data.Spec("bench-votes", "Bench — Assemblée des 2 000", 3_300, seed=20
 VOTERS, PROXIES, REPEATS = 2_000, 200, 100
 
 
-def ensure_vote_tables() -> list:
-    """The tables of models without a migration yet (votes, and the other apps' models of this
-    round: deleting contacts cascades into them), until migrations are generated. Returns
-    the models created: `drop_tables` removes them after the run, so that the migrations,
-    once generated, find the bench database as `migrate` left it."""
-    from django.apps import apps
-
-    existing = set(connection.introspection.table_names())
-    missing = [
-        model
-        for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing
-    ]
-    if missing:
-        with connection.schema_editor() as editor:
-            for model in missing:
-                editor.create_model(model)
-        names = ", ".join(m._meta.db_table for m in missing)
-        out(f"Created the tables {names} (no migration yet; dropped after the run).")
-    return missing
-
-
-def drop_tables(models: list) -> None:
-    if models:
-        with connection.schema_editor() as editor:
-            for model in models:
-                editor.delete_model(model)
-
-
 def _meeting(association, user):
     with scope(association=association), transaction.atomic():
         ids = list(
@@ -157,12 +128,10 @@ def _worker(association, vote, tasks: queue.Queue, results: list, lock: threadin
 )
 def votes_cast(context: Context) -> Result:
     context.warn_if_not_postgresql()
-    created = ensure_vote_tables()
     try:
         return _run(context)
     finally:
         connection.close()
-        drop_tables(created)
 
 
 def _run(context: Context) -> Result:
