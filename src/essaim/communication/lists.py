@@ -18,13 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from essaim.core.audit import audit_log
+from essaim.core.audit import apply_changes, audit_log
 from essaim.core.emails import email_enqueue
 from essaim.core.models import Association
 from essaim.lib import ratelimit
 from essaim.lib.text import fold, has_forbidden_characters
 from essaim.mobilisation.canonical import canonical_email
-from essaim.mobilisation.services import is_disposable
+from essaim.mobilisation.services import public_email_error
 from essaim.people import services as people_services
 from essaim.people.models import Consent, Person
 
@@ -78,11 +78,7 @@ def newsletter_update(
         .exists()
     ):
         raise ValidationError({"name": _("A list with this name already exists.")})
-    changes = {}
-    for name, value in data.items():
-        if getattr(newsletter, name) != value:
-            changes[name] = [None, None]
-            setattr(newsletter, name, value)
+    changes = apply_changes(newsletter, data, values=False)
     if changes:
         newsletter.save()
         audit_log(
@@ -110,17 +106,8 @@ def _clean_subscriber(data: dict) -> dict:
     email = str(data.get("email") or "").strip()
     first = " ".join(str(data.get("first_name") or "").split())
     last = " ".join(str(data.get("last_name") or "").split())
-    try:
-        if len(email) > 254:
-            raise ValidationError("long")
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = _("Give a valid e-mail address, e.g. prenom.nom@example.fr.")
-    else:
-        if is_disposable(email):
-            errors["email"] = _(
-                "Addresses of throw-away e-mail services are not accepted: give your usual address."
-            )
+    if error := public_email_error(email):
+        errors["email"] = error
     for key, value in (("first_name", first), ("last_name", last)):
         if len(value) > 150 or has_forbidden_characters(value):
             errors[key] = _("At most 150 characters.")

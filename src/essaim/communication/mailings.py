@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
-from essaim.core.audit import audit_log
+from essaim.core.audit import apply_changes, audit_log
 from essaim.core.emails import outbox_add
 from essaim.core.models import Association
 from essaim.lib.text import has_forbidden_characters
@@ -183,11 +183,7 @@ def mailing_update(*, association: Association, acting_user, mailing: Mailing, *
     if mailing.status != Mailing.Status.DRAFT:
         raise ValidationError(_("Only a draft can be changed: unschedule the mailing first."))
     data = _clean(association, fields)
-    changes = {}
-    for name, value in data.items():
-        if getattr(mailing, name) != value:
-            changes[name] = [None, None]
-            setattr(mailing, name, value)
+    changes = apply_changes(mailing, data, values=False)
     if changes:
         mailing.save()
         audit_log(

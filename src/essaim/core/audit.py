@@ -42,6 +42,19 @@ def diff(
     return changes
 
 
+def apply_changes(obj: models.Model, data: dict[str, Any], *, values: bool = True) -> dict:
+    """Set on `obj` each field of `data` whose value differs; returns the changes for
+    `audit_log`: `[before, after]` as text, or `[None, None]` (values=False) when the values
+    are long texts or private and only the names of the changed fields are logged."""
+    changes: dict[str, Any] = {}
+    for name, value in data.items():
+        before = getattr(obj, name)
+        if before != value:
+            changes[name] = [str(before), str(value)] if values else [None, None]
+            setattr(obj, name, value)
+    return changes
+
+
 def audit_log(
     *,
     association: Association | None,

@@ -9,14 +9,12 @@ answers every open solicitation of its donor (`gift_answers_appeals`, on Gift cr
 import datetime as dt
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from essaim.core.audit import audit_log
 from essaim.core.emails import check_message, email_enqueue
@@ -24,6 +22,7 @@ from essaim.core.models import Association
 from essaim.people import services as people_services
 from essaim.people import solicitations
 from essaim.people.models import Consent, Person, Solicitation
+from essaim.people.selectors import person_from_link_token, person_link_token
 
 from .models import Campaign, Gift
 
@@ -56,21 +55,12 @@ SOURCE = "appel-courriel"  # the share source of the gifts an appeal brings
 
 
 def stop_token(person: Person) -> str:
-    """The link in every appeal to stop them (no expiry: an old e-mail still works)."""
-    return signing.Signer(salt=STOP_SALT).sign_object(str(person.uuid), compress=True)
+    """The link in every e-mail of this kind to stop them (no expiry)."""
+    return person_link_token(person, salt=STOP_SALT)
 
 
 def stop_person(token: str) -> Person | None:
-    try:
-        person_uuid = signing.Signer(salt=STOP_SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    with scopes_disabled():
-        return (
-            Person.objects.select_related("association")
-            .filter(uuid=person_uuid, erased_at__isnull=True)
-            .first()
-        )
+    return person_from_link_token(token, salt=STOP_SALT)
 
 
 def stop_url(person: Person) -> str:

@@ -14,7 +14,6 @@ the association is "no" receive nothing; every digest carries a link to stop the
 import datetime as dt
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -25,6 +24,7 @@ from essaim.core.audit import audit_log
 from essaim.core.emails import email_enqueue
 from essaim.core.models import Association
 from essaim.people.models import Consent, Person
+from essaim.people.selectors import person_from_link_token, person_link_token
 
 from . import selectors
 from .consultations import visible_to
@@ -84,20 +84,12 @@ def preference_set(*, association: Association, acting_user, person: Person, fre
 
 
 def stop_token(person: Person) -> str:
-    return signing.Signer(salt=STOP_SALT).sign_object(str(person.uuid), compress=True)
+    """The link in every e-mail of this kind to stop them (no expiry)."""
+    return person_link_token(person, salt=STOP_SALT)
 
 
 def stop_person(token: str) -> Person | None:
-    try:
-        person_uuid = signing.Signer(salt=STOP_SALT).unsign_object(token)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-    with scopes_disabled():
-        return (
-            Person.objects.select_related("association")
-            .filter(uuid=person_uuid, erased_at__isnull=True)
-            .first()
-        )
+    return person_from_link_token(token, salt=STOP_SALT)
 
 
 def recipients(association: Association):

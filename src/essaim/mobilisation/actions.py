@@ -30,13 +30,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from essaim.core.audit import audit_log
+from essaim.core.audit import apply_changes, audit_log
 from essaim.core.models import Association
 from essaim.lib.text import fold, has_forbidden_characters
 
 from .canonical import canonical_email
 from .models import ActionCompletion, CallToAction, Event, Registration
-from .services import clean_source, is_disposable
+from .services import clean_source, public_email_error
 
 PLACEHOLDERS = ("{name}", "{addressee}")
 
@@ -123,11 +123,7 @@ def action_update(
     data = _clean(association, fields)
     if data["kind"] != action.kind and action.completions.exists():
         raise ValidationError({"kind": _("People already did this action: its kind stays.")})
-    changes = {}
-    for name, value in data.items():
-        if getattr(action, name) != value:
-            changes[name] = [str(getattr(action, name)), str(value)]
-            setattr(action, name, value)
+    changes = apply_changes(action, data)
     if changes:
         action.save()
         audit_log(
@@ -207,19 +203,8 @@ def completion_record(
     errors = {}
     if len(name) > 150 or has_forbidden_characters(name):
         errors["name"] = _("The name is limited to 150 characters.")
-    if email:
-        try:
-            if len(email) > 254:
-                raise ValidationError("long")
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = _("Give a valid e-mail address, e.g. prenom.nom@example.fr.")
-        else:
-            if is_disposable(email):
-                errors["email"] = _(
-                    "Addresses of throw-away e-mail services are not accepted: give your usual "
-                    "address (it is never shown)."
-                )
+    if email and (error := public_email_error(email)):
+        errors["email"] = error
     if errors:
         raise ValidationError(errors)
     try:

@@ -22,7 +22,7 @@ import uuid as uuid_module
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.core.validators import URLValidator, validate_email
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q, Sum
 from django.urls import reverse
@@ -31,7 +31,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from essaim.core.audit import audit_log
+from essaim.core.audit import apply_changes, audit_log
 from essaim.core.emails import email_enqueue
 from essaim.core.models import Association
 from essaim.lib import ratelimit
@@ -40,9 +40,9 @@ from essaim.lib.text import fold, has_forbidden_characters
 from essaim.people import services as people_services
 from essaim.people.models import Consent, Person
 
-from .canonical import canonical_email, email_domain
+from .canonical import canonical_email
 from .models import Event, EventSeries, Registration
-from .services import SHARED_PROVIDERS, clean_source, contact_person, is_disposable
+from .services import clean_source, contact_person, form_limited, public_email_error
 
 CONFIRM_SALT = "essaim.events.confirm"
 PAGE_SALT = "essaim.events.registration"
@@ -70,16 +70,7 @@ def rate_limits() -> dict[str, tuple[int, int]]:
 
 def register_limited(ip: str, email: str) -> str:
     """Counts one registration attempt; "ip" or "domain" when over a limit, else ""."""
-    limits = rate_limits()
-    limit, period = limits["ip"]
-    if ratelimit.hit_identity("event.register.ip", ip, limit=limit, period=period):
-        return "ip"
-    domain = email_domain(email)
-    if domain and domain not in SHARED_PROVIDERS:
-        limit, period = limits["domain"]
-        if ratelimit.hit_identity("event.register.domain", domain, limit=limit, period=period):
-            return "domain"
-    return ""
+    return form_limited("event.register", ip, email, rate_limits())
 
 
 # --- Events -------------------------------------------------------------------------------
@@ -367,11 +358,7 @@ def event_update(
                         % {"day": day.strftime("%d/%m/%Y"), "taken": target.places_taken}
                     }
                 )
-        changes = {}
-        for name, value in values.items():
-            if getattr(target, name) != value:
-                changes[name] = [str(getattr(target, name)), str(value)]
-                setattr(target, name, value)
+        changes = apply_changes(target, values)
         if "visibility" in changes and target.visibility == Event.Visibility.PRIVATE:
             target.slug = _unique_slug(association, target.title, private=True)
         if changes:
@@ -567,18 +554,8 @@ def _clean_registration(event: Event, data: dict) -> dict:
         errors["first_name"] = _("Give your first name.")
     if not last or len(last) > 150 or has_forbidden_characters(last):
         errors["last_name"] = _("Give your last name.")
-    try:
-        if len(email) > 254:
-            raise ValidationError("long")
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = _("Give a valid e-mail address, e.g. prenom.nom@example.fr.")
-    else:
-        if is_disposable(email):
-            errors["email"] = _(
-                "Addresses of throw-away e-mail services are not accepted: give your usual "
-                "address (it is never shown)."
-            )
+    if error := public_email_error(email):
+        errors["email"] = error
     try:
         guests = int(data.get("guests") or 0)
         if not 0 <= guests <= event.max_guests:

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from essaim.core.audit import audit_log
+from essaim.core.audit import apply_changes, audit_log
 from essaim.core.emails import check_message, email_enqueue
 from essaim.core.models import Association
 from essaim.lib import ratelimit
@@ -123,11 +123,7 @@ def petition_create(*, association: Association, acting_user, **fields) -> Petit
 @transaction.atomic
 def petition_update(*, association: Association, acting_user, petition: Petition, **fields):
     data = _clean_petition(fields)
-    changes = {}
-    for name, value in data.items():
-        if getattr(petition, name) != value:
-            changes[name] = [str(getattr(petition, name)), str(value)]
-            setattr(petition, name, value)
+    changes = apply_changes(petition, data)
     if changes:
         petition.save()
         audit_log(
@@ -217,6 +213,37 @@ SHARED_PROVIDERS = frozenset(
 )  # fmt: skip
 
 
+def public_email_error(email: str) -> str:
+    """Why an address typed on a public form (petition, event, call to action, newsletter) is
+    refused, or "" when it is accepted: not an e-mail address, or a throw-away service's."""
+    try:
+        if len(email) > 254:
+            raise ValidationError("long")
+        validate_email(email)
+    except ValidationError:
+        return _("Give a valid e-mail address, e.g. prenom.nom@example.fr.")
+    if is_disposable(email):
+        return _(
+            "Addresses of throw-away e-mail services are not accepted: give your usual "
+            "address (it is never shown)."
+        )
+    return ""
+
+
+def form_limited(scope: str, ip: str, email: str, limits: dict[str, tuple[int, int]]) -> str:
+    """Counts one submission of a public form; "ip" or "domain" when over a limit, else "".
+    The domain's limit spares the big shared providers (SHARED_PROVIDERS)."""
+    limit, period = limits["ip"]
+    if ratelimit.hit_identity(f"{scope}.ip", ip, limit=limit, period=period):
+        return "ip"
+    domain = email_domain(email)
+    if domain and domain not in SHARED_PROVIDERS:
+        limit, period = limits["domain"]
+        if ratelimit.hit_identity(f"{scope}.domain", domain, limit=limit, period=period):
+            return "domain"
+    return ""
+
+
 def rate_limits() -> dict[str, tuple[int, int]]:
     """(limit, seconds) per client address, per e-mail domain, per address re-sent."""
     return {
@@ -227,16 +254,7 @@ def rate_limits() -> dict[str, tuple[int, int]]:
 
 def sign_limited(ip: str, email: str) -> str:
     """Counts one signing attempt; returns "ip" or "domain" when over a limit, else ""."""
-    limits = rate_limits()
-    limit, period = limits["ip"]
-    if ratelimit.hit_identity("petition.sign.ip", ip, limit=limit, period=period):
-        return "ip"
-    domain = email_domain(email)
-    if domain and domain not in SHARED_PROVIDERS:
-        limit, period = limits["domain"]
-        if ratelimit.hit_identity("petition.sign.domain", domain, limit=limit, period=period):
-            return "domain"
-    return ""
+    return form_limited("petition.sign", ip, email, rate_limits())
 
 
 def _hash(value: str) -> str:
@@ -270,18 +288,8 @@ def _clean_signature(data: dict) -> dict:
         errors["first_name"] = _("Give your first name.")
     if not last or len(last) > 150 or has_forbidden_characters(last):
         errors["last_name"] = _("Give your last name.")
-    try:
-        if len(email) > 254:
-            raise ValidationError("long")
-        validate_email(email)
-    except ValidationError:
-        errors["email"] = _("Give a valid e-mail address, e.g. prenom.nom@example.fr.")
-    else:
-        if is_disposable(email):
-            errors["email"] = _(
-                "Addresses of throw-away e-mail services are not accepted: give your usual "
-                "address (it is never shown)."
-            )
+    if error := public_email_error(email):
+        errors["email"] = error
     if not POSTCODE.match(postcode):
         errors["postcode"] = _("Give your postcode (5 digits in France).")
     if len(comment) > 500 or has_forbidden_characters(comment):

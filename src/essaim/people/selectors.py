@@ -1,7 +1,9 @@
 """Reads of people: search, filters, duplicates."""
 
+from django.core import signing
 from django.db.models import Count, F, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django_scopes import scopes_disabled
 
 from essaim.core.models import Association
 from essaim.core.pagination import DeferredJoinPages
@@ -180,3 +182,24 @@ def live_person(association: Association, value) -> Person | None:
     return Person.objects.filter(
         association=association, uuid=person_uuid, erased_at__isnull=True
     ).first()
+
+
+def person_link_token(person: Person, *, salt: str) -> str:
+    """A signed token naming a contact, for the links of e-mails that act on them without a
+    login ("stop these e-mails"); no expiry: an old e-mail still works. One salt per use."""
+    return signing.Signer(salt=salt).sign_object(str(person.uuid), compress=True)
+
+
+def person_from_link_token(token: str, *, salt: str) -> Person | None:
+    """The (not erased) contact a person_link_token names, in any association; None for a
+    forged or foreign token."""
+    try:
+        person_uuid = signing.Signer(salt=salt).unsign_object(token)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+    with scopes_disabled():
+        return (
+            Person.objects.select_related("association")
+            .filter(uuid=person_uuid, erased_at__isnull=True)
+            .first()
+        )
