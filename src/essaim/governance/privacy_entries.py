@@ -297,7 +297,7 @@ registry.register(
 
 
 def _writers_export_user(user) -> list[dict]:
-    from .models import Consultation, Minutes
+    from .models import Consultation, Minutes, Vote
 
     with scopes_disabled():
         rows = [
@@ -317,21 +317,32 @@ def _writers_export_user(user) -> list[dict]:
             }
             for m in Minutes.objects.filter(frozen_by=user).select_related("assembly__association")
         ]
+        rows += [
+            {
+                "association": v.association.name,
+                "vote_prepared": v.title,
+                "created_at": v.created_at.isoformat(),
+            }
+            for v in Vote.objects.filter(created_by=user).select_related("association")
+        ]
     return rows
 
 
 registry.register(
     PrivacyEntry(
         key="governance_writers",
-        label=_("Consultations opened and minutes made final"),
-        data=_("Which team member opened each consultation and made each minutes final."),
-        purpose=_("Knowing who in the team answers for a consultation or for the minutes."),
+        label=_("Votes prepared, consultations opened and minutes made final"),
+        data=_(
+            "Which team member prepared each vote, opened each consultation and made each "
+            "minutes final."
+        ),
+        purpose=_("Knowing who in the team answers for a vote, a consultation or the minutes."),
         legal_basis=_("Legitimate interest of the association (running its organisation)."),
         retention=_(
-            "As long as the consultation or the minutes; the link to the account goes when "
-            "the account is deleted."
+            "As long as the vote, the consultation or the minutes; the link to the account "
+            "goes when the account is deleted."
         ),
-        models=("governance.Consultation", "governance.Minutes"),
+        models=("governance.Vote", "governance.Consultation", "governance.Minutes"),
         export_user=_writers_export_user,
         order=630,
     )
