@@ -237,12 +237,13 @@ def test_convene_proxy_check_in_secret_judgment_vote_results_and_minutes_pdf(
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).replace(
         "\n", " "
     )
-    assert "Present: 3" in text and "Represented (proxies): 1" in text
-    assert "quorum was reached" in text
+    # The team works in French: the PV is written in French.
+    assert "Présents : 3" in text and "Représentés (pouvoirs) : 1" in text
+    assert "quorum était atteint" in text
     assert "Montant de la cotisation" in text
-    assert "majority judgment" in text.lower()
-    assert "secret vote online" in text
-    assert "20 €" in text and "of whom 1 by proxy" in text
+    assert "jugement majoritaire" in text.lower()
+    assert "vote secret en ligne" in text
+    assert "20 €" in text and "dont 1 par pouvoir" in text
     assert "Hélène Martin" in text and "Rose Fontaine" in text
     assert "La présidente présente les deux montants." in text
     assert minutes.content_sha256[:24] in text.replace(" ", "")

@@ -113,6 +113,7 @@ def test_newsletter_recipients_are_subscribers_only(scoped, presidente):
     assert [e for _pk, e, _k in mailings.recipient_rows(mailing)] == ["abonne@example.net"]
 
 
+@pytest.mark.usefixtures("english_ui")
 def test_empty_audience_refused(scoped, presidente):
     mailing = draft(scoped, presidente)
     with pytest.raises(ValidationError) as error:

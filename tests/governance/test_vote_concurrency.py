@@ -11,6 +11,7 @@ SQLite serialises writers anyway)."""
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django_scopes import scope, scopes_disabled
 
 from essaim.governance import services, votes
@@ -49,7 +50,8 @@ def open_vote(association, presidente, make_members, make_assembly, rules):
 
 def _cast(association, vote, voter, choice, represented=None):
     def run():
-        with scope(association=association):
+        # Threads do not inherit the test's language: the refusals are read in English.
+        with translation.override("en"), scope(association=association):
             return votes.vote_cast(
                 association=association,
                 acting_user=None,
@@ -107,7 +109,7 @@ def test_closing_while_casting_leaves_no_ballot_outside_the_seal(
     vote, m = open_vote
 
     def close():
-        with scope(association=association):
+        with translation.override("en"), scope(association=association):
             return votes.vote_close(association=association, acting_user=presidente, vote=vote)
 
     results = race([*(_cast(association, vote, p, "yes") for p in m[:5]), close])

@@ -333,7 +333,7 @@ def minutes_freeze(*, association: Association, acting_user, minutes: Minutes) -
     from .minutes_pdf import minutes_pdf
 
     minutes = (
-        Minutes.objects.select_for_update()
+        Minutes.objects.select_for_update(of=("self",))
         .select_related("assembly__association", "previous")
         .get(pk=minutes.pk, association=association)
     )
