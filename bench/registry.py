@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# In the order `make bench` runs them. Planned: mailing_send, votes_cast.
+# In the order `make bench` runs them.
 MODULES: tuple[str, ...] = (
     "persons_list",
     "members_list",
