@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
+from essaim.core.flash import flash_error
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import spreadsheet_response
 from essaim.people.models import Person
@@ -31,10 +32,6 @@ from .models import (
 
 CAP = "can_run_votes"
 PAGE_SIZE = 20
-
-
-def _error(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
 
 
 def _page(request, queryset):
@@ -157,7 +154,7 @@ def consultation_phase(request, association_slug: str, consultation_uuid):
             phase=request.POST.get("phase", ""),
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Phase changed."))
     return _to_consultation(consultation)
@@ -217,7 +214,7 @@ def proposal_hide(request, association_slug: str, consultation_uuid, proposal_uu
             reason=request.POST.get("reason", ""),
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Proposal hidden. The reason is kept in the activity log."))
     return _to_team_proposal(proposal)
@@ -246,7 +243,7 @@ def proposal_to_agenda(request, association_slug: str, consultation_uuid, propos
             assembly=assembly,
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     else:
         messages.success(
             request,
@@ -274,7 +271,7 @@ def comment_hide(request, association_slug: str, consultation_uuid, proposal_uui
             reason=request.POST.get("reason", ""),
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Comment hidden."))
     return _to_team_proposal(proposal)
@@ -301,7 +298,7 @@ def team_amendment_decide(
             accept=request.POST.get("answer") == "accept",
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     return _to_team_proposal(proposal)
 
 
@@ -421,7 +418,7 @@ def member_support(request, proposal_uuid):
                 association=association, acting_user=request.user, proposal=proposal, person=person
             )
         except ValidationError as error:
-            _error(request, error)
+            flash_error(request, error)
         else:
             messages.success(request, _("Thank you: your support is counted."))
     if request.POST.get("next") == "proposal":
@@ -510,5 +507,5 @@ def member_amendment_decide(request, proposal_uuid, amendment_uuid):
                 by_person=person,
             )
         except ValidationError as error:
-            _error(request, error)
+            flash_error(request, error)
     return _to_member_proposal(proposal)

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 from django_scopes import scope, scopes_disabled
 
+from essaim.core.flash import flash_error
 from essaim.core.tenancy import require
 from essaim.people.models import Person
 
@@ -34,10 +35,6 @@ from .models import Body, Convocation, Decision, DecisionAnswer, Minutes
 
 CAP = "can_run_votes"
 PAGE_SIZE = 20
-
-
-def _error(request, error: ValidationError) -> None:
-    messages.error(request, " ".join(error.messages))
 
 
 def _decision(request, decision_uuid) -> Decision:
@@ -140,7 +137,7 @@ def decision_close(request, association_slug: str, decision_uuid):
             association=request.seat.association, acting_user=request.user, decision=decision
         )
     except ValidationError as error:
-        _error(request, error)
+        flash_error(request, error)
     else:
         messages.success(request, _("Decision closed. Write its outcome."))
     return _to_decision(decision)

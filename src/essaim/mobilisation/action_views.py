@@ -5,7 +5,6 @@ who completed an action are shown and exported only with `can_view_members` too.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from essaim.core.flash import run_and_flash
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import spreadsheet_response
@@ -150,20 +150,15 @@ def action_status(request, association_slug: str, action_uuid, action: str):
     )
     if status is None:
         raise Http404
-    try:
-        actions.action_set_status(
+    run_and_flash(
+        request,
+        lambda: actions.action_set_status(
             association=association, acting_user=request.user, action=cta, status=status
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            _("The action is published: share its page.")
-            if status == CallToAction.Status.PUBLISHED
-            else _("The action is closed."),
-        )
+        ),
+        _("The action is published: share its page.")
+        if status == CallToAction.Status.PUBLISHED
+        else _("The action is closed."),
+    )
     return redirect("mobilisation:action", association_slug=association.slug, action_uuid=cta.uuid)
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from essaim.core.flash import run_and_flash
 from essaim.core.pagination import paginate, query_without_page
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import spreadsheet_response
@@ -160,20 +161,15 @@ def event_status(request, association_slug: str, event_uuid, action: str):
     status = {"publish": Event.Status.PUBLISHED, "cancel": Event.Status.CANCELLED}.get(action)
     if status is None:
         raise Http404
-    try:
-        events.event_set_status(
+    run_and_flash(
+        request,
+        lambda: events.event_set_status(
             association=association, acting_user=request.user, event=event, status=status
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            _("The event is published: share its page.")
-            if status == Event.Status.PUBLISHED
-            else _("The event is cancelled; its registrants are told by e-mail."),
-        )
+        ),
+        _("The event is published: share its page.")
+        if status == Event.Status.PUBLISHED
+        else _("The event is cancelled; its registrants are told by e-mail."),
+    )
     return redirect("mobilisation:event", association_slug=association.slug, event_uuid=event.uuid)
 
 

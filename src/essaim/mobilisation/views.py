@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from essaim.core.flash import run_and_flash
 from essaim.core.pagination import paginate
 from essaim.core.tenancy import require
 from essaim.lib.spreadsheets import spreadsheet_response
@@ -140,20 +141,15 @@ def petition_status(request, association_slug: str, petition_uuid, action: str):
     status = {"open": Petition.Status.OPEN, "close": Petition.Status.CLOSED}.get(action)
     if status is None:
         raise Http404
-    try:
-        services.petition_set_status(
+    run_and_flash(
+        request,
+        lambda: services.petition_set_status(
             association=association, acting_user=request.user, petition=petition, status=status
-        )
-    except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-    else:
-        messages.success(
-            request,
-            _("The petition is open: share its page.")
-            if status == Petition.Status.OPEN
-            else _("The petition is closed: it no longer takes signatures."),
-        )
+        ),
+        _("The petition is open: share its page.")
+        if status == Petition.Status.OPEN
+        else _("The petition is closed: it no longer takes signatures."),
+    )
     return redirect(
         "mobilisation:detail", association_slug=association.slug, petition_uuid=petition.uuid
     )
