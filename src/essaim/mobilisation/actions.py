@@ -32,6 +32,8 @@ from django_scopes import scopes_disabled
 
 from essaim.core.audit import apply_changes, audit_log
 from essaim.core.models import Association
+from essaim.lib import sharing
+from essaim.lib.sharing import with_source
 from essaim.lib.text import fold, has_forbidden_characters
 
 from .canonical import canonical_email
@@ -262,26 +264,7 @@ def share_links(action: CallToAction) -> list[dict]:
     """Share links with one ?src= per channel. A "share" action shares its page to share
     (or its own page); the others share the action's page."""
     target = action.share_url or action_url(action)
-    text = quote(action.title)
-    links = []
-    for source, label, template in (
-        ("email", "E-mail", "mailto:?subject={text}&body={url}"),
-        ("facebook", "Facebook", "https://www.facebook.com/sharer/sharer.php?u={url}"),
-        ("x", "X", "https://x.com/intent/post?text={text}&url={url}"),
-        ("whatsapp", "WhatsApp", "https://wa.me/?text={text}%20{url}"),
-        ("bluesky", "Bluesky", "https://bsky.app/intent/compose?text={text}%20{url}"),
-    ):
-        sep = "&" if "?" in target else "?"
-        url = f"{target}{sep}src={source}"
-        links.append(
-            {
-                "source": source,
-                "label": label,
-                "url": url,
-                "share": template.format(text=text, url=quote(url, safe="")),
-            }
-        )
-    return links
+    return sharing.share_links(action.title, lambda source: with_source(target, source))
 
 
 def export_logged(*, association: Association, acting_user, action: CallToAction) -> None:

@@ -8,7 +8,6 @@ registration of a signed-in visitor uses their session: that form keeps its CSRF
 """
 
 import io
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -21,7 +20,7 @@ from django_scopes import scope
 
 from essaim.core.models import Association
 from essaim.core.tenancy import seat_for
-from essaim.lib import ratelimit
+from essaim.lib import ratelimit, sharing
 from essaim.lib.ical import CONTENT_TYPE
 
 from . import actions, events
@@ -56,25 +55,7 @@ def _event(slug: str, event_slug: str, user=None) -> tuple[Association, Event]:
 
 
 def share_links(event: Event) -> list[dict]:
-    text = quote(event.title)
-    links = []
-    for source, label, template in (
-        ("email", "E-mail", "mailto:?subject={text}&body={url}"),
-        ("facebook", "Facebook", "https://www.facebook.com/sharer/sharer.php?u={url}"),
-        ("x", "X", "https://x.com/intent/post?text={text}&url={url}"),
-        ("whatsapp", "WhatsApp", "https://wa.me/?text={text}%20{url}"),
-        ("bluesky", "Bluesky", "https://bsky.app/intent/compose?text={text}%20{url}"),
-    ):
-        url = events.event_url(event, source)
-        links.append(
-            {
-                "source": source,
-                "label": label,
-                "url": url,
-                "share": template.format(text=text, url=quote(url, safe="")),
-            }
-        )
-    return links
+    return sharing.share_links(event.title, lambda source: events.event_url(event, source))
 
 
 def _own_registration(user, event) -> Registration | None:

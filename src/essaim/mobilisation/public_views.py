@@ -11,7 +11,7 @@ site, whose frames get no SameSite=Lax cookie.
 """
 
 import time
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,7 +24,7 @@ from django_scopes import scope
 
 from essaim.core.models import Association
 from essaim.core.tenancy import seat_for
-from essaim.lib import ratelimit
+from essaim.lib import ratelimit, sharing
 
 from . import selectors, services
 from .forms import SignForm
@@ -78,25 +78,9 @@ def _petition(slug: str, petition_slug: str, user=None) -> tuple[Association, Pe
 
 def share_links(petition: Petition) -> list[dict]:
     """Links to share the page, each with its own ?src= to count what each channel brings."""
-    text = quote(petition.title)
-    links = []
-    for source, label, template in (
-        ("email", "E-mail", "mailto:?subject={text}&body={url}"),
-        ("facebook", "Facebook", "https://www.facebook.com/sharer/sharer.php?u={url}"),
-        ("x", "X", "https://x.com/intent/post?text={text}&url={url}"),
-        ("whatsapp", "WhatsApp", "https://wa.me/?text={text}%20{url}"),
-        ("bluesky", "Bluesky", "https://bsky.app/intent/compose?text={text}%20{url}"),
-    ):
-        url = services.petition_url(petition, source)
-        links.append(
-            {
-                "source": source,
-                "label": label,
-                "url": url,
-                "share": template.format(text=text, url=quote(url, safe="")),
-            }
-        )
-    return links
+    return sharing.share_links(
+        petition.title, lambda source: services.petition_url(petition, source)
+    )
 
 
 def _embed_url(petition: Petition) -> str:
